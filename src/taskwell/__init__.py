@@ -1,0 +1,8 @@
+"""Taskwell: a multi-user task service."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("taskwell")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0+source"

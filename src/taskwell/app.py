@@ -1,0 +1,76 @@
+"""create_app(settings): middleware order, routers, and the lifespan that opens the pools."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from taskwell import __version__
+from taskwell.auth.routes import router as auth_router
+from taskwell.context import AppContext
+from taskwell.db.engine import Database
+from taskwell.db.migrate import current_revision, head_revision
+from taskwell.errors import install_error_handlers
+from taskwell.http.body_limit import BodyLimitMiddleware
+from taskwell.http.request_id import RequestIdMiddleware
+from taskwell.settings import Environment, Settings
+from taskwell.tasks.routes import router as tasks_router
+from taskwell.users.routes import router as users_router
+
+API_PREFIX = "/api/v1"
+log = logging.getLogger("taskwell")
+
+
+class SchemaNotCurrent(RuntimeError):
+    """The database is not at the migration head this code needs."""
+
+
+async def ensure_schema_current(db: Database, settings: Settings) -> None:
+    current = await current_revision(db.engine)
+    head = head_revision(settings)
+    if current != head:
+        raise SchemaNotCurrent(
+            f"The database schema is at revision {current or 'none (empty database)'} but this "
+            f"version of Taskwell needs {head}. Run `taskwell db upgrade` first."
+        )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database.from_settings(settings)
+        try:
+            await ensure_schema_current(db, settings)
+            app.state.context = AppContext.build(settings, db)
+            yield
+        finally:
+            await db.dispose()
+
+    docs_enabled = settings.env is not Environment.production or settings.debug
+    app = FastAPI(
+        title="Taskwell API",
+        version=__version__,
+        lifespan=lifespan,
+        debug=settings.debug,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/api/docs" if docs_enabled else None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for router in (auth_router, users_router, tasks_router):
+        app.include_router(router, prefix=API_PREFIX)
+    # Added last runs first: the request id exists before anything else can fail.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory taskwell.app:create_app_from_env`."""
+    return create_app(Settings())

@@ -1,0 +1,1 @@
+"""Authentication: passwords, tokens, login sessions and the current principal."""

@@ -1,0 +1,72 @@
+"""HTTP for registration, login, token refresh, logout and password change."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from taskwell.auth.deps import Context, CurrentPrincipal
+from taskwell.auth.schemas import LoginIn, PasswordChangeIn, RefreshIn, RegisterIn, TokenOut
+from taskwell.auth.service import ClientInfo, TokenPair
+from taskwell.users.schemas import UserOut
+
+router = APIRouter(tags=["auth"])
+
+
+def _token_out(pair: TokenPair) -> TokenOut:
+    return TokenOut(
+        access_token=pair.access_token,
+        expires_in=pair.expires_in,
+        refresh_token=pair.refresh_token,
+    )
+
+
+def _no_store(response: Response) -> None:
+    response.headers["Cache-Control"] = "no-store"
+
+
+@router.post("/auth/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+async def register(body: RegisterIn, ctx: Context) -> UserOut:
+    user = await ctx.auth.register(
+        email=str(body.email), password=body.password, display_name=body.display_name
+    )
+    return UserOut.of(user)
+
+
+@router.post("/auth/login", response_model=TokenOut)
+async def login(body: LoginIn, request: Request, response: Response, ctx: Context) -> TokenOut:
+    client = ClientInfo(
+        user_agent=request.headers.get("user-agent", ""),
+        ip=request.client.host if request.client else "",
+    )
+    pair = await ctx.auth.login(email=body.email, password=body.password, client=client)
+    _no_store(response)
+    return _token_out(pair)
+
+
+@router.post("/auth/refresh", response_model=TokenOut)
+async def refresh(body: RefreshIn, response: Response, ctx: Context) -> TokenOut:
+    pair = await ctx.auth.refresh(body.refresh_token)
+    _no_store(response)
+    return _token_out(pair)
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(principal: CurrentPrincipal, ctx: Context) -> Response:
+    await ctx.auth.logout(principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/auth/logout-all", status_code=status.HTTP_204_NO_CONTENT)
+async def logout_all(principal: CurrentPrincipal, ctx: Context) -> Response:
+    await ctx.auth.logout_all(principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/users/me/password", status_code=status.HTTP_204_NO_CONTENT, tags=["users"])
+async def change_password(
+    body: PasswordChangeIn, principal: CurrentPrincipal, ctx: Context
+) -> Response:
+    await ctx.auth.change_password(
+        principal, current_password=body.current_password, new_password=body.new_password
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

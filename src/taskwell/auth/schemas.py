@@ -1,0 +1,39 @@
+"""Request and response bodies of the auth routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, EmailStr, Field
+
+from taskwell.validation import CleanStr, StrictModel
+
+# Bodies may carry long passwords; the policy enforces the real bounds with a clear error.
+PasswordField = Annotated[CleanStr, Field(min_length=1, max_length=1024)]
+
+
+class RegisterIn(StrictModel):
+    email: Annotated[EmailStr, Field(max_length=320)]
+    password: PasswordField
+    display_name: Annotated[CleanStr, Field(max_length=100)] = ""
+
+
+class LoginIn(StrictModel):
+    email: Annotated[CleanStr, Field(min_length=1, max_length=320)]
+    password: PasswordField
+
+
+class RefreshIn(StrictModel):
+    refresh_token: Annotated[CleanStr, Field(min_length=1, max_length=256)]
+
+
+class PasswordChangeIn(StrictModel):
+    current_password: PasswordField
+    new_password: PasswordField
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth 2 token type name
+    expires_in: int
+    refresh_token: str

@@ -1,0 +1,148 @@
+"""The `taskwell` command: serve, migrate, bootstrap an admin."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from taskwell import __version__
+from taskwell.db import migrate
+from taskwell.settings import Settings, UnsafeConfiguration
+
+app = typer.Typer(help="Taskwell: a multi-user task service.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except UnsafeConfiguration as exc:
+        typer.secho(f"Refusing to start: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"taskwell {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """Taskwell: a multi-user task service."""
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+) -> None:
+    """Run the HTTP server (migrating the embedded database first unless in production)."""
+    settings = _settings()
+    if settings.migrates_on_start:
+        migrate.upgrade(settings)
+    uvicorn.run(
+        "taskwell.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        proxy_headers=False,
+        server_header=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    migrate.upgrade(_settings(), revision)
+    typer.echo(f"Database upgraded to {revision}.")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. -1 or base.")]) -> None:
+    """Revert migrations down to REVISION."""
+    migrate.downgrade(_settings(), revision)
+    typer.echo(f"Database downgraded to {revision}.")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema's revision and the code's head."""
+    settings = _settings()
+
+    async def read() -> str | None:
+        from taskwell.db.engine import make_engine
+
+        engine = make_engine(settings)
+        try:
+            return await migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    current = asyncio.run(read())
+    head = migrate.head_revision(settings)
+    state = "up to date" if current == head else "needs `taskwell db upgrade`"
+    typer.echo(f"current: {current or 'none'}  head: {head}  ({state})")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(prompt=True, help="Email of the new account.")],
+    display_name: Annotated[str, typer.Option(help="Name shown in the app.")] = "",
+    admin: Annotated[bool, typer.Option("--admin/--no-admin", help="Make an admin.")] = True,
+) -> None:
+    """Create an account (an admin by default): there is no built-in admin to log in with."""
+    settings = _settings()
+    password = _read_password()
+
+    async def create() -> str:
+        from taskwell.app import ensure_schema_current
+        from taskwell.context import AppContext
+        from taskwell.db.engine import Database
+
+        db = Database.from_settings(settings)
+        try:
+            await ensure_schema_current(db, settings)
+            ctx = AppContext.build(settings, db)
+            user = await ctx.auth.register(
+                email=email, password=password, display_name=display_name, is_admin=admin
+            )
+            return str(user.id)
+        finally:
+            await db.dispose()
+
+    from taskwell.errors import DomainError
+
+    try:
+        user_id = asyncio.run(create())
+    except DomainError as exc:
+        typer.secho(f"Not created: {exc.detail}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Created {'admin ' if admin else ''}user {user_id}.")
+
+
+def _read_password() -> str:
+    if not sys.stdin.isatty():
+        # Scripts pipe the password on stdin so it never shows in a process list.
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != first:
+        typer.secho("The passwords differ.", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    return first

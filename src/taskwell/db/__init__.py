@@ -1,0 +1,1 @@
+"""Database access: engine and pool, column types, prepared reads, pagination cursors."""

@@ -1,0 +1,111 @@
+"""The engine, its pool and per-backend connection set-up, plus the fast read path."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from taskwell.db.prepared import PreparedQuery
+from taskwell.settings import Settings
+
+
+def make_engine(settings: Settings) -> AsyncEngine:
+    url = sa.make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url, pool_pre_ping=False)
+        _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if url.get_driver_name() == "asyncpg":
+        # Behind PgBouncer in transaction mode this must be 0 (docs/scaling.md).
+        connect_args["statement_cache_size"] = settings.db_statement_cache_size
+        url = url.update_query_dict(
+            {"prepared_statement_cache_size": str(settings.db_statement_cache_size)}
+        )
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        # Autocommit at the driver: plain reads need no transaction, and writes open
+        # BEGIN IMMEDIATE below so two writers queue on the busy timeout instead of
+        # failing on a read-to-write lock upgrade.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """The one handle features use: transactions for writes, prepared reads for hot paths."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect
+        self.is_sqlite = engine.dialect.name == "sqlite"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(make_engine(settings))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.begin() as conn:
+            yield conn
+
+    def prepare(self, statement: sa.Select[Any]) -> PreparedQuery:
+        return PreparedQuery.compile(statement, self.dialect)
+
+    async def fetch(
+        self, query: PreparedQuery, params: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Run a prepared read straight on the driver: no ORM, no per-row wrapper objects.
+
+        This is the hot path (see docs/benchmarks.md): SQLAlchemy builds and compiles the
+        statement once per shape, then each call costs one pool checkout and one round trip.
+        """
+        args = query.bind(params or {})
+        async with self.engine.connect() as conn:
+            fairy = await conn.get_raw_connection()
+            driver: Any = fairy.driver_connection
+            try:
+                if self.is_sqlite:
+                    raw_rows: Sequence[Any] = await driver.execute_fetchall(query.sql, args)
+                else:
+                    raw_rows = await driver.fetch(query.sql, *args)
+            except Exception as exc:
+                # Let callers see the same error type as on the SQLAlchemy path.
+                raise DBAPIError(query.sql, args, exc) from exc
+        return query.load(raw_rows)
+
+    async def fetch_one(
+        self, query: PreparedQuery, params: Mapping[str, Any] | None = None
+    ) -> tuple[Any, ...] | None:
+        rows = await self.fetch(query, params)
+        return rows[0] if rows else None

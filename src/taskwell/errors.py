@@ -1,0 +1,242 @@
+"""One error format: RFC 9457 problem+json, produced for every error in one place."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import orjson
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:taskwell:problem:"
+log = logging.getLogger("taskwell.errors")
+
+
+class DomainError(Exception):
+    """A failure the client can act on. Subclasses name their problem type and status."""
+
+    slug: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+    status: ClassVar[int] = 400
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+
+
+class BadRequest(DomainError):
+    slug, title, status = "bad-request", "Bad request", 400
+
+
+class MalformedBody(DomainError):
+    slug, title, status = "malformed-body", "The request body is not valid JSON", 400
+
+
+class InvalidCursor(DomainError):
+    slug, title, status = "invalid-cursor", "The pagination cursor is not valid", 400
+
+
+class Unauthorized(DomainError):
+    slug, title, status = "unauthorized", "Authentication required", 401
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="taskwell"'})
+
+
+class Forbidden(DomainError):
+    slug, title, status = "forbidden", "Forbidden", 403
+
+
+class NotFound(DomainError):
+    slug, title, status = "not-found", "Not found", 404
+
+
+class Conflict(DomainError):
+    slug, title, status = "conflict", "Conflict", 409
+
+
+class PreconditionFailed(DomainError):
+    slug, title, status = "precondition-failed", "Precondition failed", 412
+
+
+class PayloadTooLarge(DomainError):
+    slug, title, status = "payload-too-large", "Request body too large", 413
+
+
+class Unprocessable(DomainError):
+    slug, title, status = "unprocessable", "The request cannot be processed", 422
+
+
+_HTTP_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("rate-limited", "Too many requests"),
+    500: ("internal-error", "Internal server error"),
+    503: ("unavailable", "Service unavailable"),
+}
+
+
+def request_id_of(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+def problem_body(
+    *,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    instance: str,
+    request_id: str | None,
+    extra: Mapping[str, Any] | None = None,
+) -> bytes:
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if request_id:
+        body["request_id"] = request_id
+    if extra:
+        body.update(extra)
+    return orjson.dumps(body)
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    request_id = request_id_of(request)
+    body = problem_body(
+        status=status,
+        slug=slug,
+        title=title,
+        detail=detail,
+        instance=request.url.path,
+        request_id=request_id,
+        extra=extra,
+    )
+    response = Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    if request_id:
+        response.headers["X-Request-ID"] = request_id
+    return response
+
+
+def _field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """One entry per field; the input values are left out so no secret is echoed back."""
+    out = []
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", ())]
+        # The first element says where the field came from (body, query, path, header).
+        out.append(
+            {
+                "field": ".".join(loc[1:]) or (loc[0] if loc else ""),
+                "in": loc[0] if loc else "body",
+                "message": str(err.get("msg", "invalid value")),
+                "code": str(err.get("type", "invalid")),
+            }
+        )
+    return out
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return problem_response(
+        request,
+        status=exc.status,
+        slug=exc.slug,
+        title=exc.title,
+        detail=exc.detail,
+        extra=exc.extra,
+        headers=exc.headers,
+    )
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem_response(
+            request,
+            status=400,
+            slug=MalformedBody.slug,
+            title=MalformedBody.title,
+            detail="The body could not be parsed as JSON; send a JSON object.",
+        )
+    return problem_response(
+        request,
+        status=422,
+        slug="validation-error",
+        title="The request is not valid",
+        detail="One or more fields are invalid; see `errors`.",
+        extra={"errors": _field_errors(errors)},
+    )
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = "No resource lives at this address."
+    if exc.status_code == 405:
+        detail = f"{request.method} is not allowed here."
+    return problem_response(
+        request,
+        status=exc.status_code,
+        slug=slug,
+        title=title,
+        detail=detail,
+        headers=exc.headers,
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    # Internals go to the log only; the client gets the request id to quote.
+    log.error(
+        "unhandled error",
+        exc_info=exc,
+        extra={"request_id": request_id_of(request), "path": request.url.path},
+    )
+    return problem_response(
+        request,
+        status=500,
+        slug="internal-error",
+        title="Internal server error",
+        detail="Something went wrong on our side; quote the request id when reporting it.",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(Exception, _on_unexpected)

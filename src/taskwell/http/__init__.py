@@ -1,0 +1,1 @@
+"""Cross-cutting HTTP: request ids, body limits, conditional requests."""

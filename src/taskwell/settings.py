@@ -1,0 +1,116 @@
+"""All configuration: read once from TASKWELL_* variables (and .env), validated, passed down."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The development secret: fine on a laptop, refused in production.
+BUILTIN_SECRET = "taskwell-development-secret-do-not-use-in-production"  # noqa: S105
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class UnsafeConfiguration(Exception):
+    """Production was asked to start with a setting that would make it unsafe."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TASKWELL_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Environment = Environment.development
+    debug: bool = False
+    database_url: str = "sqlite+aiosqlite:///taskwell.db"
+    redis_url: str | None = None
+    secret_key: SecretStr = SecretStr(BUILTIN_SECRET)
+    # Key id written into each JWT header; rotate by adding a new id (see docs/security.md).
+    jwt_key_id: str = "k1"
+    # Extra verification keys "kid=secret,kid2=secret2" still accepted while tokens signed
+    # with them expire after a rotation.
+    jwt_previous_keys: SecretStr = SecretStr("")
+    jwt_issuer: str = "taskwell"
+    jwt_audience: str = "taskwell-api"
+    access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
+    # Absolute lifetime of a login session (its refresh-token family) and its idle timeout.
+    refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=300)
+    session_idle_timeout_seconds: int = Field(default=7 * 86_400, ge=300)
+    # How long one process trusts its cached "this session is alive" answer; logouts
+    # made in the same process take effect at once.
+    session_check_cache_seconds: float = Field(default=1.0, ge=0.0, le=60.0)
+    cookie_secure: bool = True
+
+    # Database pool (ignored for SQLite, which uses one connection per task).
+    db_pool_size: int = Field(default=10, ge=1, le=500)
+    db_max_overflow: int = Field(default=10, ge=0, le=500)
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    db_statement_cache_size: int = Field(default=100, ge=0)
+    sqlite_busy_timeout_ms: int = Field(default=5_000, ge=0)
+    # Embedded default: `serve` migrates the schema on start. Production never does.
+    auto_migrate: bool | None = None
+
+    # Argon2id parameters (OWASP minimum: m=19 MiB, t=2, p=1).
+    argon2_memory_kib: int = Field(default=19_456, ge=8)
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_parallelism: int = Field(default=1, ge=1)
+    password_min_length: int = Field(default=12, ge=8)
+    password_max_length: int = Field(default=128, ge=64, le=1024)
+    # zxcvbn score (0..4) a new password must reach.
+    password_min_score: int = Field(default=3, ge=0, le=4)
+
+    # Request limits.
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024)
+    page_size_default: int = Field(default=50, ge=1)
+    page_size_max: int = Field(default=200, ge=1)
+    idempotency_ttl_seconds: int = Field(default=86_400, ge=60)
+
+    @model_validator(mode="after")
+    def _production_is_safe(self) -> Self:
+        if self.env is not Environment.production:
+            return self
+        secret = self.secret_key.get_secret_value()
+        problems = []
+        if secret == BUILTIN_SECRET:
+            problems.append("TASKWELL_SECRET_KEY is the built-in development secret; set your own")
+        if len(secret.encode()) < 32:
+            problems.append("TASKWELL_SECRET_KEY must be at least 32 bytes")
+        if self.debug:
+            problems.append("TASKWELL_DEBUG must be false in production")
+        if not self.cookie_secure:
+            problems.append("TASKWELL_COOKIE_SECURE must be true in production")
+        if self.auto_migrate:
+            problems.append(
+                "TASKWELL_AUTO_MIGRATE must be off in production; run `taskwell db upgrade`"
+            )
+        if problems:
+            raise UnsafeConfiguration("; ".join(problems))
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def migrates_on_start(self) -> bool:
+        if self.auto_migrate is not None:
+            return self.auto_migrate
+        return self.env is not Environment.production
+
+    @cached_property
+    def jwt_keys(self) -> dict[str, str]:
+        """Every key id this process accepts, the signing key first."""
+        keys = {self.jwt_key_id: self.secret_key.get_secret_value()}
+        for pair in self.jwt_previous_keys.get_secret_value().split(","):
+            kid, sep, secret = pair.strip().partition("=")
+            if sep and kid and secret:
+                keys.setdefault(kid, secret)
+        return keys

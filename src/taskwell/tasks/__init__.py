@@ -1,0 +1,1 @@
+"""Tasks: the owner's to-do items."""

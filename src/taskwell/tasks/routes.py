@@ -1,0 +1,169 @@
+"""HTTP for tasks: parse, call the service, shape the response."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from pydantic import AwareDatetime
+
+from taskwell.auth.deps import Context, CurrentPrincipal
+from taskwell.errors import Unprocessable
+from taskwell.http.conditional import body_etag, expected_versions, none_match, version_etag
+from taskwell.tasks.models import Priority, TaskStatus
+from taskwell.tasks.schemas import (
+    TASK_FIELDS,
+    TaskCreate,
+    TaskOut,
+    TaskPage,
+    TaskPatch,
+    dumps,
+    task_dict,
+)
+from taskwell.tasks.service import ListFilters
+from taskwell.validation import CleanStr
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+SortKey = Literal[
+    "created_at",
+    "-created_at",
+    "updated_at",
+    "-updated_at",
+    "due_at",
+    "-due_at",
+    "priority",
+    "-priority",
+    "position",
+    "-position",
+]
+_VERSION = TASK_FIELDS.index("version")
+_JSON = "application/json"
+_ETAG_DOC = {"ETag": {"description": "The task's version as an entity tag"}}
+
+
+def _task_response(row: tuple[Any, ...], status_code: int = 200) -> Response:
+    return Response(
+        dumps(task_dict(row)),
+        status_code=status_code,
+        media_type=_JSON,
+        headers={"ETag": version_etag(int(row[_VERSION]))},
+    )
+
+
+def _not_modified(etag: str) -> Response:
+    return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+
+
+@router.get("", response_model=TaskPage)
+async def list_tasks(
+    principal: CurrentPrincipal,
+    ctx: Context,
+    status_: Annotated[list[TaskStatus], Query(alias="status")] = [],  # noqa: B006
+    priority: Annotated[list[Priority], Query()] = [],  # noqa: B006
+    q: Annotated[CleanStr | None, Query(min_length=1, max_length=200)] = None,
+    due_before: AwareDatetime | None = None,
+    due_after: AwareDatetime | None = None,
+    sort: SortKey = "created_at",
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: int | None = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    page = await ctx.tasks.list(
+        principal.user_id,
+        ListFilters(
+            statuses=tuple(s.value for s in status_),
+            priorities=tuple(int(p) for p in priority),
+            text=q,
+            due_before=due_before,
+            due_after=due_after,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
+        ),
+    )
+    body = dumps({"items": [task_dict(row) for row in page.rows], "next_cursor": page.next_cursor})
+    etag = body_etag(body)
+    if none_match(if_none_match, etag):
+        return _not_modified(etag)
+    return Response(body, media_type=_JSON, headers={"ETag": etag})
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TaskOut,
+    responses={201: {"headers": _ETAG_DOC}},
+)
+async def create_task(
+    body: TaskCreate,
+    principal: CurrentPrincipal,
+    ctx: Context,
+    request: Request,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> Response:
+    created = await ctx.tasks.create(principal.user_id, body, idempotency_key)
+    task = orjson.loads(created.body)
+    headers = {
+        "ETag": version_etag(int(task["version"])),
+        "Location": str(request.url_for("get_task", task_id=task["id"])),
+    }
+    if created.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(
+        created.body, status_code=created.status_code, media_type=_JSON, headers=headers
+    )
+
+
+@router.get(
+    "/{task_id}",
+    response_model=TaskOut,
+    name="get_task",
+    responses={304: {"description": "Not modified"}},
+)
+async def get_task(
+    task_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    ctx: Context,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    row = await ctx.tasks.get(principal.user_id, task_id)
+    etag = version_etag(int(row[_VERSION]))
+    if none_match(if_none_match, etag):
+        return _not_modified(etag)
+    return _task_response(row)
+
+
+@router.patch(
+    "/{task_id}", response_model=TaskOut, responses={412: {"description": "Version mismatch"}}
+)
+async def update_task(
+    task_id: uuid.UUID,
+    body: TaskPatch,
+    principal: CurrentPrincipal,
+    ctx: Context,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    try:
+        changes = body.changes()
+    except ValueError as exc:
+        raise Unprocessable(str(exc)) from exc
+    row = await ctx.tasks.update(principal.user_id, task_id, changes, expected_versions(if_match))
+    return _task_response(row)
+
+
+@router.delete(
+    "/{task_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={412: {"description": "Version mismatch"}},
+)
+async def delete_task(
+    task_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    ctx: Context,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    await ctx.tasks.delete(principal.user_id, task_id, expected_versions(if_match))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,30 @@
+"""HTTP for the signed-in user's profile."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from taskwell.auth.deps import Context, CurrentPrincipal
+from taskwell.users.schemas import UserOut, UserPatch
+
+router = APIRouter(tags=["users"])
+
+
+@router.get("/users/me", response_model=UserOut)
+async def read_me(principal: CurrentPrincipal, ctx: Context, response: Response) -> UserOut:
+    response.headers["Cache-Control"] = "no-store"
+    return UserOut.of(await ctx.users.me(principal))
+
+
+@router.patch("/users/me", response_model=UserOut)
+async def update_me(
+    body: UserPatch, principal: CurrentPrincipal, ctx: Context, response: Response
+) -> UserOut:
+    response.headers["Cache-Control"] = "no-store"
+    user = await ctx.users.update_me(
+        principal,
+        display_name=body.display_name,
+        email=str(body.email) if body.email is not None else None,
+        current_password=body.current_password,
+    )
+    return UserOut.of(user)

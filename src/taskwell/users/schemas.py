@@ -1,0 +1,42 @@
+"""Request and response bodies of the profile routes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, EmailStr, Field
+
+from taskwell.auth.schemas import PasswordField
+from taskwell.users.repository import User
+from taskwell.validation import CleanStr, StrictModel
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    display_name: str
+    is_active: bool
+    is_admin: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id,
+            email=user.email,
+            display_name=user.display_name,
+            is_active=user.is_active,
+            is_admin=user.is_admin,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
+
+
+class UserPatch(StrictModel):
+    display_name: Annotated[CleanStr, Field(max_length=100)] | None = None
+    # Changing the email needs the current password (ASVS 7.5.1).
+    email: Annotated[EmailStr, Field(max_length=320)] | None = None
+    current_password: PasswordField | None = None
