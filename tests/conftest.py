@@ -1,0 +1,137 @@
+"""Fixtures: every database test runs on SQLite and, when configured, again on PostgreSQL.
+
+TASKWELL_TEST_DATABASE_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test) adds the
+PostgreSQL run; its `public` schema is dropped and rebuilt by the migrations at the start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from taskwell.app import create_app
+from taskwell.db import migrate
+from taskwell.db.schema import metadata
+from taskwell.settings import Settings
+
+PG_URL = os.environ.get("TASKWELL_TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
+STRONG_PASSWORD = "violet tractor sings under 42 lanterns"
+
+
+async def reset_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(sa.text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'taskwell.db'}"
+    else:
+        url = PG_URL
+        asyncio.run(reset_postgres(url))
+    migrate.upgrade(Settings(env="test", database_url=url))
+    return url
+
+
+@pytest.fixture
+def settings_factory(database_url: str) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {"env": "test", "database_url": database_url}
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def settings(settings_factory: Callable[..., Settings]) -> Settings:
+    return settings_factory()
+
+
+async def _empty_tables(app: FastAPI) -> None:
+    async with app.state.context.db.transaction() as conn:
+        for table in reversed(metadata.sorted_tables):
+            await conn.execute(table.delete())
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        await _empty_tables(application)
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+class Account:
+    """A registered, logged-in user and the headers that act as them."""
+
+    def __init__(self, email: str, password: str, tokens: dict[str, Any]) -> None:
+        self.email = email
+        self.password = password
+        self.tokens = tokens
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens['access_token']}"}
+
+
+@pytest.fixture
+def make_account(client: httpx.AsyncClient) -> Callable[..., Any]:
+    async def make(email: str = "ada@example.com", password: str = STRONG_PASSWORD) -> Account:
+        r = await client.post("/api/v1/auth/register", json={"email": email, "password": password})
+        assert r.status_code == 201, r.text
+        r = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+        assert r.status_code == 200, r.text
+        return Account(email, password, r.json())
+
+    return make
+
+
+@pytest.fixture
+async def alice(make_account: Callable[..., Any]) -> Account:
+    account: Account = await make_account("alice@example.com")
+    return account
+
+
+@pytest.fixture
+async def bob(make_account: Callable[..., Any]) -> Account:
+    account: Account = await make_account("bob@example.com")
+    return account
+
+
+def assert_problem(
+    response: httpx.Response, status: int, slug: str | None = None
+) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["type"].startswith("urn:taskwell:problem:")
+    assert body["title"]
+    assert body["detail"]
+    assert body["request_id"] == response.headers["x-request-id"]
+    if slug is not None:
+        assert body["type"] == f"urn:taskwell:problem:{slug}", body
+    return body
