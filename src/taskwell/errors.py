@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import orjson
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -235,8 +236,40 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
+def _is_unavailable(exc: Exception) -> bool:
+    if isinstance(exc, ConnectionError | sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated or isinstance(exc.orig, ConnectionError | OSError):
+            return True
+        # SQLite's busy timeout ran out, or the PostgreSQL server is shutting down.
+        text = str(exc.orig).lower()
+        return "database is locked" in text or "shutting down" in text
+    return False
+
+
+async def _on_database_error(request: Request, exc: Exception) -> Response:
+    if not _is_unavailable(exc):
+        return await _on_unexpected(request, exc)
+    log.warning(
+        "database unavailable",
+        extra={"request_id": request_id_of(request), "error": type(exc).__name__},
+    )
+    return problem_response(
+        request,
+        status=503,
+        slug="database-unavailable",
+        title="The database is unavailable",
+        detail="The database could not be reached just now; retry shortly.",
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(sa_exc.DBAPIError, _on_database_error)
+    app.add_exception_handler(sa_exc.TimeoutError, _on_database_error)
+    app.add_exception_handler(ConnectionError, _on_database_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(Exception, _on_unexpected)

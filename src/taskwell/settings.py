@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=500)
     db_max_overflow: int = Field(default=10, ge=0, le=500)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Connections older than this are replaced at checkout (below server/proxy idle cut-offs).
+    db_pool_recycle_seconds: int = Field(default=1_800, ge=-1)
     db_statement_cache_size: int = Field(default=100, ge=0)
     sqlite_busy_timeout_ms: int = Field(default=5_000, ge=0)
     # Embedded default: `serve` migrates the schema on start. Production never does.

@@ -16,6 +16,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from taskwell.db.prepared import PreparedQuery
 from taskwell.settings import Settings
 
+# Dead pooled connections found by one read before it gives up (each is dropped).
+_READ_ATTEMPTS = 3
+
 
 def make_engine(settings: Settings) -> AsyncEngine:
     url = sa.make_url(settings.database_url)
@@ -35,7 +38,10 @@ def make_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
-        pool_pre_ping=True,
+        # Pre-ping would add a round trip to every checkout; the write path's SQLAlchemy
+        # invalidates dead connections on use, and Database.fetch retries reads once.
+        pool_pre_ping=False,
+        pool_recycle=settings.db_pool_recycle_seconds,
         connect_args=connect_args,
     )
 
@@ -91,18 +97,27 @@ class Database:
         statement once per shape, then each call costs one pool checkout and one round trip.
         """
         args = query.bind(params or {})
-        async with self.engine.connect() as conn:
-            fairy = await conn.get_raw_connection()
-            driver: Any = fairy.driver_connection
-            try:
-                if self.is_sqlite:
-                    raw_rows: Sequence[Any] = await driver.execute_fetchall(query.sql, args)
-                else:
-                    raw_rows = await driver.fetch(query.sql, *args)
-            except Exception as exc:
-                # Let callers see the same error type as on the SQLAlchemy path.
-                raise DBAPIError(query.sql, args, exc) from exc
-        return query.load(raw_rows)
+        # A read is safe to repeat: a connection that died in the pool (database restart,
+        # failover) is dropped and the read tried once more on a fresh one. This replaces
+        # pool_pre_ping, which would cost a round trip on every checkout.
+        for attempt in range(1, _READ_ATTEMPTS + 1):
+            async with self.engine.connect() as conn:
+                fairy = await conn.get_raw_connection()
+                driver: Any = fairy.driver_connection
+                try:
+                    if self.is_sqlite:
+                        raw_rows: Sequence[Any] = await driver.execute_fetchall(query.sql, args)
+                    else:
+                        raw_rows = await driver.fetch(query.sql, *args)
+                    return query.load(raw_rows)
+                except Exception as exc:
+                    if not self.is_sqlite and driver.is_closed():
+                        await conn.invalidate()
+                        if attempt < _READ_ATTEMPTS:
+                            continue
+                    # Callers see the same error type as on the SQLAlchemy path.
+                    raise DBAPIError(query.sql, args, exc) from exc
+        raise AssertionError("unreachable")
 
     async def fetch_one(
         self, query: PreparedQuery, params: Mapping[str, Any] | None = None
