@@ -48,5 +48,6 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_previous_jwt_keys_are_parsed() -> None:
-    settings = Settings(jwt_key_id="k2", jwt_previous_keys="k1=old-secret, bad, k0=older")
+    settings = Settings(jwt_key_id="k2", jwt_previous_keys="k1=old-secret, bad, k0 = older")
     assert list(settings.jwt_keys) == ["k2", "k1", "k0"]
+    assert settings.jwt_keys["k0"] == "older"

@@ -112,7 +112,8 @@ class Settings(BaseSettings):
         """Every key id this process accepts, the signing key first."""
         keys = {self.jwt_key_id: self.secret_key.get_secret_value()}
         for pair in self.jwt_previous_keys.get_secret_value().split(","):
-            kid, sep, secret = pair.strip().partition("=")
+            kid, sep, secret = pair.partition("=")
+            kid, secret = kid.strip(), secret.strip()
             if sep and kid and secret:
                 keys.setdefault(kid, secret)
         return keys

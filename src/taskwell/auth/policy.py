@@ -7,6 +7,7 @@ from typing import Any
 import anyio
 from zxcvbn import zxcvbn
 
+from taskwell.auth.passwords import normalise
 from taskwell.errors import Unprocessable
 from taskwell.settings import Settings
 
@@ -26,7 +27,10 @@ class PasswordPolicy:
 
         zxcvbn ships the frequency lists of common passwords, names and words it matches
         against, so one check covers "common" and "guessable"; no composition rules.
+        The password is judged as it will be hashed and verified (NFKC): typed in full-width
+        letters, "password123456" still logs in as "password123456" and is just as weak.
         """
+        password = normalise(password)
         length = len(password)
         if length < self.min_length or length > self.max_length:
             raise WeakPassword(

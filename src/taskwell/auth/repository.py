@@ -33,6 +33,7 @@ class RefreshRecord:
     expires_at: datetime
     last_used_at: datetime
     revoked: bool
+    user_active: bool
 
 
 class SessionRepository:
@@ -86,7 +87,7 @@ class SessionRepository:
         )
 
     async def find_refresh(self, conn: AsyncConnection, token_hash: str) -> RefreshRecord | None:
-        s, r = auth_sessions, refresh_tokens
+        s, r, u = auth_sessions, refresh_tokens, users
         row = (
             await conn.execute(
                 sa.select(
@@ -96,8 +97,10 @@ class SessionRepository:
                     s.c.expires_at,
                     s.c.last_used_at,
                     s.c.revoked_at,
+                    u.c.is_active,
                 )
                 .join(s, s.c.id == r.c.session_id)
+                .join(u, u.c.id == s.c.user_id)
                 .where(r.c.token_hash == token_hash)
             )
         ).first()
@@ -110,6 +113,7 @@ class SessionRepository:
             expires_at=row.expires_at,
             last_used_at=row.last_used_at,
             revoked=row.revoked_at is not None,
+            user_active=bool(row.is_active),
         )
 
     async def spend_refresh(self, conn: AsyncConnection, token_hash: str, now: datetime) -> bool:

@@ -118,7 +118,8 @@ class AuthService:
             record = await self._sessions.find_refresh(conn, token_hash)
             if record is None:
                 raise InvalidRefreshToken("The refresh token is not valid; log in again.")
-            if record.revoked or record.expires_at <= now:
+            # A disabled account's sessions are over (ASVS 7.4.2): no new tokens for it.
+            if record.revoked or record.expires_at <= now or not record.user_active:
                 raise InvalidRefreshToken("This session has ended; log in again.")
             if record.last_used_at + self._idle_timeout <= now:
                 await self._sessions.revoke(conn, record.session_id, now, "idle")
