@@ -1,7 +1,10 @@
-"""Fixtures: every database test runs on SQLite and, when configured, again on PostgreSQL.
+"""Fixtures: every API test runs on the embedded default and, when configured, at scale.
 
-TASKWELL_TEST_DATABASE_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test) adds the
-PostgreSQL run; its `public` schema is dropped and rebuilt by the migrations at the start.
+The embedded default is SQLite with in-process sessions, cache and limits. With
+TASKWELL_TEST_DATABASE_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test) the suite runs
+again on PostgreSQL, and with TASKWELL_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15) that run
+also keeps sessions, cache and limits in Redis. The PostgreSQL `public` schema is dropped and
+rebuilt by the migrations at the start; the Redis database is flushed before every test.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from taskwell.db.schema import metadata
 from taskwell.settings import Settings
 
 PG_URL = os.environ.get("TASKWELL_TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("TASKWELL_TEST_REDIS_URL", "")
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
 STRONG_PASSWORD = "violet tractor sings under 42 lanterns"
 
@@ -49,9 +53,36 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 @pytest.fixture
-def settings_factory(database_url: str) -> Callable[..., Settings]:
+def redis_url(database_url: str) -> str | None:
+    """Redis backs the PostgreSQL run (the scaled-out shape); SQLite runs in-process."""
+    if database_url.startswith("sqlite") or not REDIS_URL:
+        return None
+    return REDIS_URL
+
+
+@pytest.fixture
+async def _clean_redis(redis_url: str | None) -> None:
+    if redis_url is None:
+        return
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(redis_url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def settings_factory(
+    database_url: str, redis_url: str | None, _clean_redis: None
+) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {"env": "test", "database_url": database_url}
+        values: dict[str, Any] = {
+            "env": "test",
+            "database_url": database_url,
+            "redis_url": redis_url,
+        }
         values.update(overrides)
         return Settings(**values)
 

@@ -43,13 +43,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database.from_settings(settings)
-        try:
-            await ensure_schema_current(db, settings)
-            app.state.context = AppContext.build(settings, db)
+        async with AppContext.open(settings) as context:
+            await ensure_schema_current(context.db, settings)
+            app.state.context = context
             yield
-        finally:
-            await db.dispose()
 
     docs_enabled = settings.env is not Environment.production or settings.debug
     app = FastAPI(

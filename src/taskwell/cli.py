@@ -114,18 +114,13 @@ def user_create(
     async def create() -> str:
         from taskwell.app import ensure_schema_current
         from taskwell.context import AppContext
-        from taskwell.db.engine import Database
 
-        db = Database.from_settings(settings)
-        try:
-            await ensure_schema_current(db, settings)
-            ctx = AppContext.build(settings, db)
+        async with AppContext.open(settings) as ctx:
+            await ensure_schema_current(ctx.db, settings)
             user = await ctx.auth.register(
                 email=email, password=password, display_name=display_name, is_admin=admin
             )
             return str(user.id)
-        finally:
-            await db.dispose()
 
     from taskwell.errors import DomainError
 

@@ -1,16 +1,20 @@
-"""The objects one app instance runs on, built once from settings in create_app."""
+"""The objects one app instance runs on, built once from settings when the app starts."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 
 from taskwell.auth.passwords import PasswordHasher
 from taskwell.auth.policy import PasswordPolicy
-from taskwell.auth.repository import SessionRepository
 from taskwell.auth.service import AuthService
 from taskwell.auth.session_guard import SessionGuard
+from taskwell.auth.session_store import SessionStore
+from taskwell.auth.session_store_sql import SqlSessionStore
 from taskwell.auth.tokens import TokenCodec
 from taskwell.db.engine import Database
 from taskwell.settings import Settings
@@ -19,25 +23,57 @@ from taskwell.tasks.service import TaskService
 from taskwell.users.repository import UserRepository
 from taskwell.users.service import UserService
 
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
 
 @dataclass(frozen=True, slots=True)
 class AppContext:
     settings: Settings
     db: Database
+    redis: Redis | None
     auth: AuthService
     users: UserService
     tasks: TaskService
 
     @classmethod
-    def build(cls, settings: Settings, db: Database) -> AppContext:
-        user_repo = UserRepository()
-        sessions = SessionRepository(db)
-        guard = SessionGuard(sessions, settings.session_check_cache_seconds)
+    @asynccontextmanager
+    async def open(cls, settings: Settings) -> AsyncIterator[AppContext]:
+        """Open the pools this instance needs, and close them when it stops."""
+        db = Database.from_settings(settings)
+        redis: Redis | None = None
+        try:
+            if settings.redis_url:
+                from taskwell.kv.redis_client import make_redis
+
+                redis = make_redis(settings)
+            yield cls.build(settings, db, redis)
+        finally:
+            if redis is not None:
+                await redis.aclose()
+            await db.dispose()
+
+    @classmethod
+    def build(cls, settings: Settings, db: Database, redis: Redis | None = None) -> AppContext:
+        user_repo = UserRepository(db)
+        store: SessionStore
+        if redis is not None:
+            from taskwell.auth.session_store_redis import RedisSessionStore
+
+            store = RedisSessionStore(redis)
+        else:
+            store = SqlSessionStore(db)
+        guard = SessionGuard(
+            store,
+            user_repo,
+            ttl_seconds=settings.session_check_cache_seconds,
+            grace_seconds=settings.session_store_grace_seconds,
+        )
         auth = AuthService(
             settings,
             db,
             user_repo,
-            sessions,
+            store,
             guard,
             PasswordHasher(settings),
             PasswordPolicy(settings),
@@ -46,6 +82,7 @@ class AppContext:
         return cls(
             settings=settings,
             db=db,
+            redis=redis,
             auth=auth,
             users=UserService(db, user_repo, auth),
             tasks=TaskService(settings, db, TaskRepository(db)),

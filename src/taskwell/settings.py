@@ -31,7 +31,12 @@ class Settings(BaseSettings):
     env: Environment = Environment.development
     debug: bool = False
     database_url: str = "sqlite+aiosqlite:///taskwell.db"
+    # Set: sessions, cache and rate limits live in Redis, shared by every instance.
     redis_url: str | None = None
+    redis_timeout_seconds: float = Field(default=0.5, gt=0, le=30)
+    redis_max_connections: int = Field(default=50, ge=1)
+    # While the session store is unreachable, valid access tokens keep working this long.
+    session_store_grace_seconds: float = Field(default=300.0, ge=0)
     secret_key: SecretStr = SecretStr(BUILTIN_SECRET)
     # Key id written into each JWT header; rotate by adding a new id (see docs/security.md).
     jwt_key_id: str = "k1"

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Request, Response, status
 
 from taskwell.auth.deps import Context, CurrentPrincipal
-from taskwell.auth.schemas import LoginIn, PasswordChangeIn, RefreshIn, RegisterIn, TokenOut
+from taskwell.auth.schemas import (
+    LoginIn,
+    PasswordChangeIn,
+    RefreshIn,
+    RegisterIn,
+    SessionOut,
+    TokenOut,
+)
 from taskwell.auth.service import ClientInfo, TokenPair
 from taskwell.users.schemas import UserOut
 
@@ -59,6 +68,30 @@ async def logout(principal: CurrentPrincipal, ctx: Context) -> Response:
 @router.post("/auth/logout-all", status_code=status.HTTP_204_NO_CONTENT)
 async def logout_all(principal: CurrentPrincipal, ctx: Context) -> Response:
     await ctx.auth.logout_all(principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/auth/sessions", response_model=list[SessionOut])
+async def list_sessions(principal: CurrentPrincipal, ctx: Context) -> list[SessionOut]:
+    """The caller's live login sessions, most recently used first; `current` marks this one."""
+    return [
+        SessionOut(
+            id=record.id,
+            created_at=record.created_at,
+            last_used_at=record.last_used_at,
+            expires_at=record.expires_at,
+            user_agent=record.user_agent,
+            ip=record.ip,
+            current=record.id == principal.session_id,
+        )
+        for record in await ctx.auth.sessions(principal)
+    ]
+
+
+@router.delete("/auth/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def end_session(session_id: uuid.UUID, principal: CurrentPrincipal, ctx: Context) -> Response:
+    """End one of the caller's sessions (another device, or this one)."""
+    await ctx.auth.end_session(principal, session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

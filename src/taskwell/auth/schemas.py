@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, EmailStr, Field
@@ -30,6 +32,16 @@ class RefreshIn(StrictModel):
 class PasswordChangeIn(StrictModel):
     current_password: PasswordField
     new_password: PasswordField
+
+
+class SessionOut(BaseModel):
+    id: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    user_agent: str
+    ip: str
+    current: bool
 
 
 class TokenOut(BaseModel):

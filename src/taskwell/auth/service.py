@@ -6,16 +6,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from taskwell.auth.passwords import PasswordHasher
 from taskwell.auth.policy import PasswordPolicy
-from taskwell.auth.repository import SessionRepository
 from taskwell.auth.session_guard import Principal, SessionGuard
+from taskwell.auth.session_store import Rotation, SessionRecord, SessionStore
 from taskwell.auth.tokens import InvalidToken, TokenCodec, hash_refresh_token, new_refresh_token
 from taskwell.db.engine import Database
 from taskwell.db.types import utcnow
-from taskwell.errors import Conflict, Unauthorized
+from taskwell.errors import Conflict, NotFound, Unauthorized
 from taskwell.settings import Settings
 from taskwell.users.repository import EmailAlreadyUsed, User, UserRepository
 from taskwell.validation import normalise_email
@@ -31,6 +29,10 @@ class InvalidCredentials(Unauthorized):
 
 class InvalidRefreshToken(Unauthorized):
     slug, title, status = "invalid-refresh-token", "The refresh token is not valid", 401
+
+
+class SessionNotFound(NotFound):
+    slug, title, status = "session-not-found", "Session not found", 404
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +55,7 @@ class AuthService:
         settings: Settings,
         db: Database,
         users: UserRepository,
-        sessions: SessionRepository,
+        store: SessionStore,
         guard: SessionGuard,
         hasher: PasswordHasher,
         policy: PasswordPolicy,
@@ -61,13 +63,13 @@ class AuthService:
     ) -> None:
         self._db = db
         self._users = users
-        self._sessions = sessions
+        self._store = store
         self._guard = guard
         self._hasher = hasher
         self._policy = policy
         self._tokens = tokens
         self._session_lifetime = timedelta(seconds=settings.refresh_token_ttl_seconds)
-        self._idle_timeout = timedelta(seconds=settings.session_idle_timeout_seconds)
+        self._idle_seconds = settings.session_idle_timeout_seconds
 
     async def register(
         self, *, email: str, password: str, display_name: str, is_admin: bool = False
@@ -97,56 +99,61 @@ class AuthService:
         if creds is None or not result.ok or not creds.user.is_active:
             raise InvalidCredentials("Email or password is incorrect.")
         now = utcnow()
-        async with self._db.transaction() as conn:
-            if result.new_hash is not None:
+        if result.new_hash is not None:
+            async with self._db.transaction() as conn:
                 await self._users.update(conn, creds.user.id, now, password_hash=result.new_hash)
-            session_id = await self._sessions.create(
-                conn,
-                user_id=creds.user.id,
-                now=now,
-                expires_at=now + self._session_lifetime,
-                user_agent=client.user_agent,
-                ip=client.ip,
-            )
-            return await self._issue(conn, creds.user.id, session_id, now)
+        refresh = new_refresh_token()
+        session_id = await self._store.create(
+            user_id=creds.user.id,
+            refresh_hash=hash_refresh_token(refresh),
+            now=now,
+            expires_at=now + self._session_lifetime,
+            user_agent=client.user_agent,
+            ip=client.ip,
+        )
+        return self._pair(creds.user.id, session_id, refresh, now)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
-        token_hash = hash_refresh_token(refresh_token)
         now = utcnow()
-        reused_session: uuid.UUID | None = None
-        async with self._db.transaction() as conn:
-            record = await self._sessions.find_refresh(conn, token_hash)
-            if record is None:
-                raise InvalidRefreshToken("The refresh token is not valid; log in again.")
-            # A disabled account's sessions are over (ASVS 7.4.2): no new tokens for it.
-            if record.revoked or record.expires_at <= now or not record.user_active:
-                raise InvalidRefreshToken("This session has ended; log in again.")
-            if record.last_used_at + self._idle_timeout <= now:
-                await self._sessions.revoke(conn, record.session_id, now, "idle")
-                reused_session = record.session_id
-            elif record.used or not await self._sessions.spend_refresh(conn, token_hash, now):
-                # A spent token came back: someone holds a copy. End the whole family.
-                await self._sessions.revoke(conn, record.session_id, now, "refresh-reuse")
-                reused_session = record.session_id
-            else:
-                await self._sessions.touch(conn, record.session_id, now)
-                return await self._issue(conn, record.user_id, record.session_id, now)
-        self._guard.forget([reused_session])
-        raise InvalidRefreshToken("This session has ended; log in again.")
+        refresh = new_refresh_token()
+        result = await self._store.rotate(
+            old_hash=hash_refresh_token(refresh_token),
+            new_hash=hash_refresh_token(refresh),
+            now=now,
+            idle_seconds=self._idle_seconds,
+        )
+        if result.outcome is Rotation.unknown:
+            raise InvalidRefreshToken("The refresh token is not valid; log in again.")
+        assert result.session_id is not None
+        if result.outcome is not Rotation.rotated:
+            # Ended, idle, or a spent token came back (someone holds a copy): the session is
+            # over on every instance, and this process forgets it at once.
+            self._guard.forget([result.session_id])
+            raise InvalidRefreshToken("This session has ended; log in again.")
+        assert result.user_id is not None
+        flags = await self._users.flags(result.user_id)
+        if flags is None or not flags.is_active:
+            # A disabled account's sessions are over (ASVS 7.4.2).
+            await self._end(result.session_id, result.user_id, now, "account-disabled")
+            raise InvalidRefreshToken("This session has ended; log in again.")
+        return self._pair(result.user_id, result.session_id, refresh, now)
 
     async def authenticate(self, access_token: str) -> Principal:
         claims = self._tokens.decode_access(access_token)
-        principal = await self._guard.principal(
-            claims.user_id, claims.session_id, utcnow().timestamp()
-        )
+        principal = await self._guard.principal(claims.user_id, claims.session_id, utcnow())
         if principal is None:
             raise InvalidToken("This session has ended; log in again.")
         return principal
 
+    async def sessions(self, principal: Principal) -> list[SessionRecord]:
+        return await self._store.list_for_user(principal.user_id, utcnow())
+
+    async def end_session(self, principal: Principal, session_id: uuid.UUID) -> None:
+        if not await self._end(session_id, principal.user_id, utcnow(), "ended-by-user"):
+            raise SessionNotFound("No session with this id.")
+
     async def logout(self, principal: Principal) -> None:
-        async with self._db.transaction() as conn:
-            await self._sessions.revoke(conn, principal.session_id, utcnow(), "logout")
-        self._guard.forget([principal.session_id])
+        await self._end(principal.session_id, principal.user_id, utcnow(), "logout")
 
     async def logout_all(self, principal: Principal) -> None:
         await self.end_sessions(principal.user_id, reason="logout-all")
@@ -154,11 +161,15 @@ class AuthService:
     async def end_sessions(
         self, user_id: uuid.UUID, *, reason: str, keep: uuid.UUID | None = None
     ) -> None:
-        async with self._db.transaction() as conn:
-            ended = await self._sessions.revoke_all_for_user(
-                conn, user_id, utcnow(), reason, keep=keep
-            )
+        ended = await self._store.revoke_all(user_id, now=utcnow(), reason=reason, keep=keep)
         self._guard.forget(ended)
+
+    async def _end(
+        self, session_id: uuid.UUID, user_id: uuid.UUID, now: datetime, reason: str
+    ) -> bool:
+        ended = await self._store.revoke(session_id, user_id=user_id, now=now, reason=reason)
+        self._guard.forget([session_id])
+        return ended
 
     async def change_password(
         self, principal: Principal, *, current_password: str, new_password: str
@@ -187,13 +198,9 @@ class AuthService:
         result = await self._hasher.verify(creds.password_hash if creds else None, password)
         return creds is not None and result.ok
 
-    async def _issue(
-        self, conn: AsyncConnection, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime
+    def _pair(
+        self, user_id: uuid.UUID, session_id: uuid.UUID, refresh: str, now: datetime
     ) -> TokenPair:
-        refresh = new_refresh_token()
-        await self._sessions.add_refresh_token(
-            conn, session_id=session_id, token_hash=hash_refresh_token(refresh), now=now
-        )
         return TokenPair(
             access_token=self._tokens.issue_access(user_id, session_id, now),
             refresh_token=refresh,

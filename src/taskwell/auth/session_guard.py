@@ -1,19 +1,27 @@
-"""Is this session still alive? One database look-up per session per short interval.
+"""Is this session still alive? One store look-up per session per short interval.
 
 A per-request session look-up costs about a third of the list endpoint's throughput
 (../shared/ARCHITECTURE.md), so each process remembers the answer briefly. A logout made in
 this process forgets it at once; other processes notice within `session_check_cache_seconds`.
+When the session store is unreachable, access tokens that are still valid keep working for
+`session_store_grace_seconds` (a session this process knew to be dead stays dead).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from taskwell.auth.repository import SessionRepository
+from taskwell.auth.session_store import SessionStore
+from taskwell.kv.errors import StoreUnavailable
+from taskwell.users.repository import UserRepository
+
+log = logging.getLogger("taskwell.auth")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,33 +35,67 @@ _MAX_ENTRIES = 100_000
 
 
 class SessionGuard:
-    def __init__(self, sessions: SessionRepository, ttl_seconds: float) -> None:
-        self._sessions = sessions
+    def __init__(
+        self,
+        store: SessionStore,
+        users: UserRepository,
+        ttl_seconds: float,
+        grace_seconds: float,
+    ) -> None:
+        self._store = store
+        self._users = users
         self._ttl = ttl_seconds
+        self._grace = grace_seconds
+        self._outage_since: float | None = None
         # session id -> (principal or None when dead, monotonic time it was checked)
         self._seen: OrderedDict[uuid.UUID, tuple[Principal | None, float]] = OrderedDict()
 
     async def principal(
-        self, user_id: uuid.UUID, session_id: uuid.UUID, now_epoch: float
+        self, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime
     ) -> Principal | None:
         checked = time.monotonic()
         entry = self._seen.get(session_id)
         if entry is not None and checked - entry[1] < self._ttl:
             found = entry[0]
         else:
-            found = await self._load(session_id, now_epoch)
-            self._remember(session_id, found, checked)
+            try:
+                found = await self._load(session_id, now)
+            except StoreUnavailable:
+                found = self._during_outage(entry, user_id, session_id, checked)
+            else:
+                self._outage_since = None
+                self._remember(session_id, found, checked)
         if found is None or found.user_id != user_id:
             return None
         return found
 
-    async def _load(self, session_id: uuid.UUID, now_epoch: float) -> Principal | None:
-        state = await self._sessions.state(session_id)
-        if state is None or state.revoked or not state.user_active:
+    def _during_outage(
+        self,
+        entry: tuple[Principal | None, float] | None,
+        user_id: uuid.UUID,
+        session_id: uuid.UUID,
+        checked: float,
+    ) -> Principal | None:
+        if self._outage_since is None:
+            self._outage_since = checked
+            log.warning(
+                "session store unavailable; trusting valid access tokens for a grace period"
+            )
+        if checked - self._outage_since > self._grace:
+            raise StoreUnavailable("The session store is unavailable; retry shortly.")
+        if entry is not None:
+            return entry[0]
+        # Signature and expiry were verified; admin rights wait until the store is back.
+        return Principal(user_id, session_id, is_admin=False)
+
+    async def _load(self, session_id: uuid.UUID, now: datetime) -> Principal | None:
+        record = await self._store.get(session_id, now)
+        if record is None:
             return None
-        if state.expires_at.timestamp() <= now_epoch:
+        flags = await self._users.flags(record.user_id)
+        if flags is None or not flags.is_active:
             return None
-        return Principal(state.user_id, session_id, state.is_admin)
+        return Principal(record.user_id, session_id, flags.is_admin)
 
     def _remember(self, session_id: uuid.UUID, found: Principal | None, checked: float) -> None:
         self._seen[session_id] = (found, checked)

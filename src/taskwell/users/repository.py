@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from taskwell.db.engine import Database
 from taskwell.users.models import users
 
 
@@ -29,6 +30,12 @@ class User:
 class Credentials:
     user: User
     password_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserFlags:
+    is_active: bool
+    is_admin: bool
 
 
 class EmailAlreadyUsed(Exception):
@@ -51,6 +58,19 @@ def _user(row: Any) -> User:
 
 
 class UserRepository:
+    def __init__(self, db: Database) -> None:
+        self._flags = db.prepare(
+            sa.select(users.c.is_active, users.c.is_admin).where(
+                users.c.id == sa.bindparam("user_id", type_=sa.Uuid)
+            )
+        )
+        self._db = db
+
+    async def flags(self, user_id: uuid.UUID) -> UserFlags | None:
+        """The two flags every session check needs, on the prepared read path."""
+        row = await self._db.fetch_one(self._flags, {"user_id": user_id})
+        return UserFlags(bool(row[0]), bool(row[1])) if row else None
+
     async def insert(
         self,
         conn: AsyncConnection,
