@@ -28,6 +28,7 @@ from taskwell.settings import Settings
 PG_URL = os.environ.get("TASKWELL_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("TASKWELL_TEST_REDIS_URL", "")
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
+RATE_LIMIT_GROUPS = ("default", "user", "login", "login_account", "register", "refresh")
 STRONG_PASSWORD = "violet tractor sings under 42 lanterns"
 
 
@@ -82,6 +83,9 @@ def settings_factory(
             "env": "test",
             "database_url": database_url,
             "redis_url": redis_url,
+            # Generous limits so the suite's own traffic is never throttled; the rate-limit
+            # tests set tight ones.
+            **{f"rate_limit_{group}": "100000/minute" for group in RATE_LIMIT_GROUPS},
         }
         values.update(overrides)
         return Settings(**values)

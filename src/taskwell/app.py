@@ -15,6 +15,8 @@ from taskwell.db.engine import Database
 from taskwell.db.migrate import current_revision, head_revision
 from taskwell.errors import install_error_handlers
 from taskwell.http.body_limit import BodyLimitMiddleware
+from taskwell.http.client_ip import ClientIpMiddleware
+from taskwell.http.rate_limit import RateLimitMiddleware
 from taskwell.http.request_id import RequestIdMiddleware
 from taskwell.settings import Environment, Settings
 from taskwell.tasks.routes import router as tasks_router
@@ -62,8 +64,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (auth_router, users_router, tasks_router):
         app.include_router(router, prefix=API_PREFIX)
-    # Added last runs first: the request id exists before anything else can fail.
+    # Added last runs first: the request id exists before anything else can fail, and the
+    # client address is known before the rate limit counts it.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(ClientIpMiddleware, trusted=settings.trusted_proxy_networks)
     app.add_middleware(RequestIdMiddleware)
     return app
 

@@ -17,6 +17,7 @@ from taskwell.auth.session_store import SessionStore
 from taskwell.auth.session_store_sql import SqlSessionStore
 from taskwell.auth.tokens import TokenCodec
 from taskwell.db.engine import Database
+from taskwell.kv.ratelimit import RateLimiter, make_storage
 from taskwell.settings import Settings
 from taskwell.tasks.repository import TaskRepository
 from taskwell.tasks.service import TaskService
@@ -32,6 +33,7 @@ class AppContext:
     settings: Settings
     db: Database
     redis: Redis | None
+    limiter: RateLimiter
     auth: AuthService
     users: UserService
     tasks: TaskService
@@ -79,10 +81,16 @@ class AppContext:
             PasswordPolicy(settings),
             TokenCodec(settings),
         )
+        limiter = RateLimiter(
+            make_storage(redis),
+            settings.rate_limit_rules,
+            fail_closed=settings.rate_limit_fail_closed_groups,
+        )
         return cls(
             settings=settings,
             db=db,
             redis=redis,
+            limiter=limiter,
             auth=auth,
             users=UserService(db, user_repo, auth),
             tasks=TaskService(settings, db, TaskRepository(db)),

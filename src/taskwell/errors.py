@@ -13,6 +13,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope, Send
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:taskwell:problem:"
@@ -82,6 +83,18 @@ class Unprocessable(DomainError):
     slug, title, status = "unprocessable", "The request cannot be processed", 422
 
 
+class ValidationFailed(DomainError):
+    """A field is invalid in a way only the service can tell; same shape as schema errors."""
+
+    slug, title, status = "validation-error", "The request is not valid", 422
+
+    def __init__(self, field: str, message: str, *, location: str = "body", code: str) -> None:
+        super().__init__(
+            message,
+            extra={"errors": [{"field": field, "in": location, "message": message, "code": code}]},
+        )
+
+
 _HTTP_SLUGS = {
     400: ("bad-request", "Bad request"),
     401: ("unauthorized", "Authentication required"),
@@ -123,6 +136,35 @@ def problem_body(
     if extra:
         body.update(extra)
     return orjson.dumps(body)
+
+
+async def send_problem(
+    scope: Scope,
+    send: Send,
+    *,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Answer with a problem straight from ASGI middleware, before any route runs."""
+    state = scope.get("state", {})
+    payload = problem_body(
+        status=status,
+        slug=slug,
+        title=title,
+        detail=detail,
+        instance=scope.get("path", ""),
+        request_id=state.get("request_id"),
+    )
+    raw_headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 def problem_response(

@@ -6,8 +6,11 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+from limits import parse
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from taskwell.http.client_ip import Network, parse_networks
 
 # The development secret: fine on a laptop, refused in production.
 BUILTIN_SECRET = "taskwell-development-secret-do-not-use-in-production"  # noqa: S105
@@ -74,11 +77,53 @@ class Settings(BaseSettings):
     # zxcvbn score (0..4) a new password must reach.
     password_min_score: int = Field(default=3, ge=0, le=4)
 
+    # Addresses whose X-Forwarded-For is believed ("10.0.0.0/8,127.0.0.1"); none by default.
+    trusted_proxies: str = ""
+
+    # Rate limits ("N/second|minute|hour|day"), per client address unless noted.
+    rate_limit_default: str = "600/minute"
+    rate_limit_user: str = "1200/minute"  # per signed-in user, on every authenticated route
+    rate_limit_login: str = "30/minute"
+    rate_limit_login_account: str = "10/minute"  # per target email, whatever the address
+    rate_limit_register: str = "10/hour"
+    rate_limit_refresh: str = "60/minute"
+    # Groups that refuse requests (503) rather than let them through when Redis is down.
+    rate_limit_fail_closed: str = "login,login_account,register,refresh"
+    # Account protection: after this many failed logins for one email within the window,
+    # each further attempt waits base * 2^(failures - threshold) seconds, capped at max.
+    login_failure_threshold: int = Field(default=10, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    login_backoff_base_seconds: float = Field(default=1.0, gt=0)
+    login_backoff_max_seconds: float = Field(default=900.0, gt=0)
+
+    # Caching of task reads (per-owner buckets; writes invalidate exactly what they change).
+    cache_enabled: bool = True
+    cache_ttl_seconds: int = Field(default=3_600, ge=1)
+
     # Request limits.
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=200, ge=1)
     idempotency_ttl_seconds: int = Field(default=86_400, ge=60)
+
+    @field_validator(
+        "rate_limit_default",
+        "rate_limit_user",
+        "rate_limit_login",
+        "rate_limit_login_account",
+        "rate_limit_register",
+        "rate_limit_refresh",
+    )
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        parse(value)  # raises ValueError with the reason
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks_parse(cls, value: str) -> str:
+        parse_networks(value)
+        return value
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> Self:
@@ -111,6 +156,25 @@ class Settings(BaseSettings):
         if self.auto_migrate is not None:
             return self.auto_migrate
         return self.env is not Environment.production
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
+
+    @cached_property
+    def rate_limit_rules(self) -> dict[str, str]:
+        return {
+            "default": self.rate_limit_default,
+            "user": self.rate_limit_user,
+            "login": self.rate_limit_login,
+            "login_account": self.rate_limit_login_account,
+            "register": self.rate_limit_register,
+            "refresh": self.rate_limit_refresh,
+        }
+
+    @cached_property
+    def rate_limit_fail_closed_groups(self) -> frozenset[str]:
+        return frozenset(g.strip() for g in self.rate_limit_fail_closed.split(",") if g.strip())
 
     @cached_property
     def jwt_keys(self) -> dict[str, str]:

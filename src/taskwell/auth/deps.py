@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from taskwell.auth.session_guard import Principal
 from taskwell.context import AppContext, get_context
 from taskwell.errors import Unauthorized
+from taskwell.http.rate_limit import record
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /auth/login")
 
@@ -23,6 +24,7 @@ async def current_principal(
     ctx: AppContext = request.app.state.context
     principal = await ctx.auth.authenticate(credentials.credentials)
     request.state.user_id = principal.user_id
+    record(request.scope["state"], await ctx.limiter.check("user", str(principal.user_id)))
     return principal
 
 

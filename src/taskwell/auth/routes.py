@@ -16,6 +16,7 @@ from taskwell.auth.schemas import (
     TokenOut,
 )
 from taskwell.auth.service import ClientInfo, TokenPair
+from taskwell.http.rate_limit import limit
 from taskwell.users.schemas import UserOut
 
 router = APIRouter(tags=["auth"])
@@ -33,7 +34,12 @@ def _no_store(response: Response) -> None:
     response.headers["Cache-Control"] = "no-store"
 
 
-@router.post("/auth/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+@router.post(
+    "/auth/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserOut,
+    dependencies=[limit("register")],
+)
 async def register(body: RegisterIn, ctx: Context) -> UserOut:
     user = await ctx.auth.register(
         email=str(body.email), password=body.password, display_name=body.display_name
@@ -41,18 +47,17 @@ async def register(body: RegisterIn, ctx: Context) -> UserOut:
     return UserOut.of(user)
 
 
-@router.post("/auth/login", response_model=TokenOut)
+@router.post("/auth/login", response_model=TokenOut, dependencies=[limit("login")])
 async def login(body: LoginIn, request: Request, response: Response, ctx: Context) -> TokenOut:
     client = ClientInfo(
-        user_agent=request.headers.get("user-agent", ""),
-        ip=request.client.host if request.client else "",
+        user_agent=request.headers.get("user-agent", ""), ip=request.state.client_ip
     )
     pair = await ctx.auth.login(email=body.email, password=body.password, client=client)
     _no_store(response)
     return _token_out(pair)
 
 
-@router.post("/auth/refresh", response_model=TokenOut)
+@router.post("/auth/refresh", response_model=TokenOut, dependencies=[limit("refresh")])
 async def refresh(body: RefreshIn, response: Response, ctx: Context) -> TokenOut:
     pair = await ctx.auth.refresh(body.refresh_token)
     _no_store(response)

@@ -37,6 +37,8 @@ def decode_cursor(token: str, *, sort: str, value_kind: type) -> Cursor:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         sort_name, value, last_id = orjson.loads(raw)
+        if not isinstance(last_id, str):
+            raise TypeError("the id in a cursor is a string")
         parsed_id = uuid.UUID(last_id)
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
         raise InvalidCursor("The cursor could not be read; start again without one.") from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from taskwell.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge, problem_body
+from taskwell.errors import PayloadTooLarge, send_problem
 
 
 class BodyLimitMiddleware:
@@ -41,23 +41,12 @@ class BodyLimitMiddleware:
         return f"The request body is larger than the limit of {self.max_bytes} bytes."
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        payload = problem_body(
+        await send_problem(
+            scope,
+            send,
             status=413,
             slug=PayloadTooLarge.slug,
             title=PayloadTooLarge.title,
             detail=self._detail(),
-            instance=scope.get("path", ""),
-            request_id=scope.get("state", {}).get("request_id"),
+            headers={"Connection": "close"},
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, field_validator
 
 from taskwell.tasks.models import DESCRIPTION_MAX, TITLE_MAX, Priority, TaskStatus
 from taskwell.validation import CleanStr, StrictModel
@@ -21,14 +21,38 @@ def _has_text(value: str) -> str:
     return value
 
 
+def _unicode_text(value: str) -> str:
+    # JSON may escape a lone surrogate ("\ud800"); it is no character, and neither the
+    # database drivers nor orjson can encode it.
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from exc
+    return value
+
+
+def _as_utc(value: datetime) -> datetime:
+    # An offset can push an instant near year 1 or 9999 outside what UTC can represent.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("must be an instant between years 1 and 9999 in UTC") from exc
+
+
 def _finite(value: float) -> float:
     if not math.isfinite(value):
         raise ValueError("must be a finite number")
     return value
 
 
-Title = Annotated[CleanStr, Field(min_length=1, max_length=TITLE_MAX), AfterValidator(_has_text)]
-Description = Annotated[CleanStr, Field(max_length=DESCRIPTION_MAX)]
+Title = Annotated[
+    CleanStr,
+    Field(min_length=1, max_length=TITLE_MAX),
+    AfterValidator(_has_text),
+    AfterValidator(_unicode_text),
+]
+Description = Annotated[CleanStr, Field(max_length=DESCRIPTION_MAX), AfterValidator(_unicode_text)]
+Instant = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 Position = Annotated[float, AfterValidator(_finite), Field(ge=-1e15, le=1e15)]
 
 
@@ -37,7 +61,7 @@ class TaskCreate(StrictModel):
     description: Description = ""
     status: TaskStatus = TaskStatus.todo
     priority: Priority = Priority.none
-    due_at: AwareDatetime | None = None
+    due_at: Instant | None = None
     # Manual ordering key; omitted, the task goes after the owner's last one.
     position: Position | None = None
 
@@ -47,16 +71,21 @@ class TaskPatch(StrictModel):
     description: Description | None = None
     status: TaskStatus | None = None
     priority: Priority | None = None
-    due_at: AwareDatetime | None = None
+    due_at: Instant | None = None
     position: Position | None = None
 
+    # Runs only for fields the client sent, so an explicit null is refused like any other
+    # invalid value (one `errors` entry per field); `due_at: null` clears the due date.
+    @field_validator("title", "description", "status", "priority", "position")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
     def changes(self) -> dict[str, Any]:
-        """The fields the client sent; `due_at: null` clears it, other nulls are refused."""
-        sent = self.model_dump(exclude_unset=True)
-        for name in ("title", "description", "status", "priority", "position"):
-            if name in sent and sent[name] is None:
-                raise ValueError(f"{name} cannot be null")
-        return sent
+        """The fields the client sent."""
+        return self.model_dump(exclude_unset=True)
 
 
 class TaskOut(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -13,9 +13,16 @@ from taskwell.db import idempotency
 from taskwell.db.engine import Database
 from taskwell.db.pagination import decode_cursor, encode_cursor
 from taskwell.db.types import utcnow
-from taskwell.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+from taskwell.errors import (
+    Conflict,
+    InvalidCursor,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
 from taskwell.http.conditional import version_etag
 from taskwell.settings import Settings
+from taskwell.tasks.models import Priority
 from taskwell.tasks.repository import SORTABLE, ListQuery, TaskRepository
 from taskwell.tasks.schemas import TASK_FIELDS, Task, TaskCreate, dumps, task_dict
 
@@ -28,6 +35,7 @@ _SORT_KINDS: dict[str, type] = {
     "position": float,
 }
 _SORT_INDEX = {name: TASK_FIELDS.index(name) for name in SORTABLE}
+_PRIORITIES = frozenset(int(p) for p in Priority)
 
 
 class TaskNotFound(NotFound):
@@ -80,9 +88,11 @@ class TaskService:
     async def list(self, owner_id: uuid.UUID, filters: ListFilters) -> Page:
         limit = self._page_default if filters.limit is None else filters.limit
         if not 1 <= limit <= self._page_max:
-            raise Unprocessable(
+            raise ValidationFailed(
+                "limit",
                 f"limit must be between 1 and {self._page_max}.",
-                extra={"errors": [{"field": "limit", "in": "query", "code": "range"}]},
+                location="query",
+                code="range",
             )
         descending = filters.sort.startswith("-")
         sort = filters.sort.removeprefix("-")
@@ -90,7 +100,7 @@ class TaskService:
         cursor_id: uuid.UUID | None = None
         if filters.cursor is not None:
             cursor = decode_cursor(filters.cursor, sort=filters.sort, value_kind=_SORT_KINDS[sort])
-            cursor_value, cursor_id = cursor.value, cursor.last_id
+            cursor_value, cursor_id = _possible_sort_value(sort, cursor.value), cursor.last_id
         query = ListQuery(
             owner_id=owner_id,
             statuses=tuple(sorted(set(filters.statuses))),
@@ -207,6 +217,24 @@ class TaskService:
             extra={"current_version": current},
             headers={"ETag": version_etag(current)},
         )
+
+
+def _possible_sort_value(sort: str, value: Any) -> Any:
+    """The cursor's value if some task could hold it; a forged one is refused, not queried.
+
+    Out of range it would overflow the column's type (SMALLINT, or UTC near year 1 or 9999)
+    and fail in the driver instead.
+    """
+    if value is None and not SORTABLE[sort].nullable:
+        raise InvalidCursor("The cursor holds an empty value this sort never has.")
+    if sort == "priority" and value not in _PRIORITIES:
+        raise InvalidCursor("The cursor holds a priority that does not exist.")
+    if isinstance(value, datetime):
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as exc:
+            raise InvalidCursor("The cursor holds a time out of range.") from exc
+    return value
 
 
 def _row(task: Task) -> tuple[Any, ...]:

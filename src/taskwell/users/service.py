@@ -9,7 +9,7 @@ from taskwell.auth.session_guard import Principal
 from taskwell.auth.tokens import InvalidToken
 from taskwell.db.engine import Database
 from taskwell.db.types import utcnow
-from taskwell.errors import Unprocessable
+from taskwell.errors import ValidationFailed
 from taskwell.users.repository import EmailAlreadyUsed, User, UserRepository
 from taskwell.validation import normalise_email
 
@@ -40,9 +40,10 @@ class UserService:
             values["display_name"] = display_name
         if email is not None:
             if current_password is None:
-                raise Unprocessable(
+                raise ValidationFailed(
+                    "current_password",
                     "Changing the email needs `current_password`.",
-                    extra={"errors": [{"field": "current_password", "code": "missing"}]},
+                    code="missing",
                 )
             if not await self._auth.verify_password(principal.user_id, current_password):
                 raise InvalidCredentials("The current password is incorrect.")
