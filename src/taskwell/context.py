@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
+from taskwell.auth.login_throttle import LoginThrottle
 from taskwell.auth.passwords import PasswordHasher
 from taskwell.auth.policy import PasswordPolicy
 from taskwell.auth.service import AuthService
@@ -17,6 +18,8 @@ from taskwell.auth.session_store import SessionStore
 from taskwell.auth.session_store_sql import SqlSessionStore
 from taskwell.auth.tokens import TokenCodec
 from taskwell.db.engine import Database
+from taskwell.kv.attempts import AttemptLog, MemoryAttemptLog, RedisAttemptLog
+from taskwell.kv.cache import CachedReads, MemoryTaggedCache, RedisTaggedCache, TaggedCache
 from taskwell.kv.ratelimit import RateLimiter, make_storage
 from taskwell.settings import Settings
 from taskwell.tasks.repository import TaskRepository
@@ -34,6 +37,7 @@ class AppContext:
     db: Database
     redis: Redis | None
     limiter: RateLimiter
+    cache: CachedReads | None
     auth: AuthService
     users: UserService
     tasks: TaskService
@@ -49,7 +53,12 @@ class AppContext:
                 from taskwell.kv.redis_client import make_redis
 
                 redis = make_redis(settings)
-            yield cls.build(settings, db, redis)
+            context = cls.build(settings, db, redis)
+            try:
+                yield context
+            finally:
+                if context.cache is not None:
+                    await context.cache.close()
         finally:
             if redis is not None:
                 await redis.aclose()
@@ -71,6 +80,20 @@ class AppContext:
             ttl_seconds=settings.session_check_cache_seconds,
             grace_seconds=settings.session_store_grace_seconds,
         )
+        limiter = RateLimiter(
+            make_storage(redis),
+            settings.rate_limit_rules,
+            fail_closed=settings.rate_limit_fail_closed_groups,
+        )
+        reads: CachedReads | None = None
+        if settings.cache_enabled:
+            cache: TaggedCache = (
+                MemoryTaggedCache(settings.cache_ttl_seconds)
+                if redis is None
+                else RedisTaggedCache(redis, settings.cache_ttl_seconds)
+            )
+            reads = CachedReads(cache)
+        attempts: AttemptLog = MemoryAttemptLog() if redis is None else RedisAttemptLog(redis)
         auth = AuthService(
             settings,
             db,
@@ -80,11 +103,7 @@ class AppContext:
             PasswordHasher(settings),
             PasswordPolicy(settings),
             TokenCodec(settings),
-        )
-        limiter = RateLimiter(
-            make_storage(redis),
-            settings.rate_limit_rules,
-            fail_closed=settings.rate_limit_fail_closed_groups,
+            LoginThrottle(settings, attempts, limiter),
         )
         return cls(
             settings=settings,
@@ -93,7 +112,8 @@ class AppContext:
             limiter=limiter,
             auth=auth,
             users=UserService(db, user_repo, auth),
-            tasks=TaskService(settings, db, TaskRepository(db)),
+            cache=reads,
+            tasks=TaskService(settings, db, TaskRepository(db), reads),
         )
 
 

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from taskwell.auth.login_throttle import LoginThrottle
 from taskwell.auth.passwords import PasswordHasher
 from taskwell.auth.policy import PasswordPolicy
 from taskwell.auth.session_guard import Principal, SessionGuard
@@ -60,7 +61,9 @@ class AuthService:
         hasher: PasswordHasher,
         policy: PasswordPolicy,
         tokens: TokenCodec,
+        throttle: LoginThrottle,
     ) -> None:
+        self._throttle = throttle
         self._db = db
         self._users = users
         self._store = store
@@ -92,12 +95,16 @@ class AuthService:
 
     async def login(self, *, email: str, password: str, client: ClientInfo) -> TokenPair:
         email = normalise_email(email)
+        # Per target account, whatever the address: slows credential stuffing and spraying.
+        await self._throttle.check(email)
         async with self._db.transaction() as conn:
             creds = await self._users.credentials_by_email(conn, email)
         # Unknown accounts still pay for a hash check, so timing says nothing (ASVS 6.3.8).
         result = await self._hasher.verify(creds.password_hash if creds else None, password)
         if creds is None or not result.ok or not creds.user.is_active:
+            await self._throttle.failed(email)
             raise InvalidCredentials("Email or password is incorrect.")
+        await self._throttle.succeeded(email)
         now = utcnow()
         if result.new_hash is not None:
             async with self._db.transaction() as conn:

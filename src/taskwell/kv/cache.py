@@ -8,13 +8,22 @@ entry; reads refresh the bucket's time to live, so it cannot expire under a read
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import secrets
 import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from taskwell.kv.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+
+T = TypeVar("T")
+log = logging.getLogger("taskwell.cache")
 
 EMPTY_TAG = b"-"
 
@@ -83,25 +92,130 @@ class RedisTaggedCache:
         self._ttl = ttl_seconds
         self._prefix = prefix
 
+    async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
+        from redis.exceptions import RedisError
+
+        try:
+            return await operation()
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable("The cache is unavailable.") from exc
+
     async def read(self, bucket: str, tag_field: str, slot: str) -> tuple[bytes, bytes | None]:
         key = self._prefix + bucket
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hmget(key, [tag_field, slot])
-            pipe.expire(key, self._ttl)
-            (tag, packed), _ = await pipe.execute()
-        tag = tag or EMPTY_TAG
+
+        async def run() -> tuple[bytes | None, bytes | None]:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hmget(key, [tag_field, slot])
+                pipe.expire(key, self._ttl)
+                (found_tag, found_value), _ = await pipe.execute()
+                return found_tag, found_value
+
+        raw_tag, packed = await self._call(run)
+        tag = raw_tag or EMPTY_TAG
         return tag, _unpack(tag, packed)
 
     async def store(self, bucket: str, slot: str, tag: bytes, value: bytes) -> None:
         key = self._prefix + bucket
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hset(key, slot, _pack(tag, value))
-            pipe.expire(key, self._ttl)
-            await pipe.execute()
+
+        async def run() -> None:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hset(key, slot, _pack(tag, value))
+                pipe.expire(key, self._ttl)
+                await pipe.execute()
+
+        await self._call(run)
 
     async def bump(self, bucket: str, *tag_fields: str) -> None:
         key = self._prefix + bucket
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hset(key, mapping={field: new_tag() for field in tag_fields})
-            pipe.expire(key, self._ttl)
-            await pipe.execute()
+
+        async def run() -> None:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hset(key, mapping={field: new_tag() for field in tag_fields})
+                pipe.expire(key, self._ttl)
+                await pipe.execute()
+
+        await self._call(run)
+
+
+class CachedReads:
+    """Read-through caching over a TaggedCache, with the guarantees the app relies on.
+
+    - One computation per cold key in this process: concurrent misses share one load
+      (stampede protection); other processes each compute at most once too.
+    - The tag is read before the load and the value stored under it, so a write that lands
+      meanwhile (and bumps the tag) leaves the stored value unreachable, never stale.
+    - The cache being down is a miss, never an error. An invalidation that could not reach
+      the store is retried in the background, and until it lands this process does not read
+      that bucket from the cache.
+    """
+
+    def __init__(self, cache: TaggedCache, retry_seconds: float = 0.5) -> None:
+        self._cache = cache
+        self._retry = retry_seconds
+        self._inflight: dict[tuple[str, str, bytes], asyncio.Future[bytes]] = {}
+        self._pending: dict[str, set[str]] = {}
+        self._retrier: asyncio.Task[None] | None = None
+        self.hits = 0
+        self.misses = 0
+
+    async def get(
+        self, bucket: str, tag_field: str, slot: str, load: Callable[[], Awaitable[bytes]]
+    ) -> bytes:
+        if bucket in self._pending:
+            return await load()
+        try:
+            tag, value = await self._cache.read(bucket, tag_field, slot)
+        except StoreUnavailable:
+            return await load()
+        if value is not None:
+            self.hits += 1
+            return value
+        self.misses += 1
+        key = (bucket, slot, tag)
+        running = self._inflight.get(key)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            value = await load()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here, so an unshared failure is not reported twice
+            raise
+        finally:
+            del self._inflight[key]
+        future.set_result(value)
+        with contextlib.suppress(StoreUnavailable):  # not cached this time; still correct
+            await self._cache.store(bucket, slot, tag, value)
+        return value
+
+    async def invalidate(self, bucket: str, *tag_fields: str) -> None:
+        """Call after the write has committed."""
+        try:
+            await self._cache.bump(bucket, *tag_fields)
+        except StoreUnavailable:
+            log.warning("cache invalidation deferred", extra={"bucket": bucket})
+            self._pending.setdefault(bucket, set()).update(tag_fields)
+            if self._retrier is None or self._retrier.done():
+                self._retrier = asyncio.create_task(self._retry_pending())
+
+    async def _retry_pending(self) -> None:
+        while self._pending:
+            await asyncio.sleep(self._retry)
+            for bucket in list(self._pending):
+                fields = set(self._pending[bucket])
+                try:
+                    await self._cache.bump(bucket, *fields)
+                except StoreUnavailable:
+                    break
+                # Fields deferred while this bump was in flight stay pending.
+                remaining = self._pending[bucket] - fields
+                if remaining:
+                    self._pending[bucket] = remaining
+                else:
+                    del self._pending[bucket]
+
+    async def close(self) -> None:
+        if self._retrier is not None:
+            self._retrier.cancel()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -57,6 +59,23 @@ class ListQuery:
     cursor_value: Any = None
     cursor_id: uuid.UUID | None = None
     limit: int = 50
+
+    def cache_key(self) -> str:
+        """Everything but the owner (the cache bucket is per owner), hashed."""
+        parts = (
+            self.statuses,
+            self.priorities,
+            self.text,
+            self.due_before,
+            self.due_after,
+            self.sort,
+            self.descending,
+            self.cursor_value,
+            self.cursor_id,
+            self.limit,
+        )
+        raw = orjson.dumps(parts, default=str, option=orjson.OPT_PASSTHROUGH_DATETIME)
+        return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
     def shape(self) -> ListShape:
         return ListShape(

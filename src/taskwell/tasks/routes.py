@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request, Response, status
@@ -18,10 +18,8 @@ from taskwell.tasks.schemas import (
     TaskOut,
     TaskPage,
     TaskPatch,
-    dumps,
-    task_dict,
 )
-from taskwell.tasks.service import ListFilters
+from taskwell.tasks.service import ListFilters, TaskBody
 from taskwell.validation import CleanStr
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -43,13 +41,8 @@ _JSON = "application/json"
 _ETAG_DOC = {"ETag": {"description": "The task's version as an entity tag"}}
 
 
-def _task_response(row: tuple[Any, ...], status_code: int = 200) -> Response:
-    return Response(
-        dumps(task_dict(row)),
-        status_code=status_code,
-        media_type=_JSON,
-        headers={"ETag": version_etag(int(row[_VERSION]))},
-    )
+def _task_response(task: TaskBody) -> Response:
+    return Response(task.body, media_type=_JSON, headers={"ETag": version_etag(task.version)})
 
 
 def _not_modified(etag: str) -> Response:
@@ -70,7 +63,7 @@ async def list_tasks(
     limit: int | None = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    page = await ctx.tasks.list(
+    body = await ctx.tasks.list(
         principal.user_id,
         ListFilters(
             statuses=tuple(s.value for s in status_),
@@ -83,7 +76,6 @@ async def list_tasks(
             limit=limit,
         ),
     )
-    body = dumps({"items": [task_dict(row) for row in page.rows], "next_cursor": page.next_cursor})
     etag = body_etag(body)
     if none_match(if_none_match, etag):
         return _not_modified(etag)
@@ -129,11 +121,11 @@ async def get_task(
     ctx: Context,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    row = await ctx.tasks.get(principal.user_id, task_id)
-    etag = version_etag(int(row[_VERSION]))
+    task = await ctx.tasks.get(principal.user_id, task_id)
+    etag = version_etag(task.version)
     if none_match(if_none_match, etag):
         return _not_modified(etag)
-    return _task_response(row)
+    return _task_response(task)
 
 
 @router.patch(
@@ -146,10 +138,10 @@ async def update_task(
     ctx: Context,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    row = await ctx.tasks.update(
+    task = await ctx.tasks.update(
         principal.user_id, task_id, body.changes(), expected_versions(if_match)
     )
-    return _task_response(row)
+    return _task_response(task)
 
 
 @router.delete(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy.exc import IntegrityError
 
 from taskwell.db import idempotency
@@ -21,6 +23,7 @@ from taskwell.errors import (
     ValidationFailed,
 )
 from taskwell.http.conditional import version_etag
+from taskwell.kv.cache import CachedReads
 from taskwell.settings import Settings
 from taskwell.tasks.models import Priority
 from taskwell.tasks.repository import SORTABLE, ListQuery, TaskRepository
@@ -54,9 +57,15 @@ class Created:
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
-    rows: list[tuple[Any, ...]]
-    next_cursor: str | None
+class TaskBody:
+    """One task as the JSON the API sends, and its version (for the ETag)."""
+
+    body: bytes
+    version: int
+
+    @classmethod
+    def of(cls, body: bytes) -> TaskBody:
+        return cls(body, int(orjson.loads(body)["version"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,20 +81,60 @@ class ListFilters:
 
 
 class TaskService:
-    def __init__(self, settings: Settings, db: Database, repo: TaskRepository) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        repo: TaskRepository,
+        reads: CachedReads | None = None,
+    ) -> None:
         self._db = db
         self._repo = repo
+        self._reads = reads
         self._idempotency_ttl = settings.idempotency_ttl_seconds
         self._page_default = settings.page_size_default
         self._page_max = settings.page_size_max
 
-    async def get(self, owner_id: uuid.UUID, task_id: uuid.UUID) -> tuple[Any, ...]:
-        row = await self._repo.get(owner_id, task_id)
-        if row is None:
-            raise TaskNotFound("No task with this id.")
-        return row
+    async def get(self, owner_id: uuid.UUID, task_id: uuid.UUID) -> TaskBody:
+        async def load() -> bytes:
+            row = await self._repo.get(owner_id, task_id)
+            if row is None:
+                raise TaskNotFound("No task with this id.")
+            return dumps(task_dict(row))
 
-    async def list(self, owner_id: uuid.UUID, filters: ListFilters) -> Page:
+        body = await self._cached(owner_id, f"v:{task_id}", f"t:{task_id}", load)
+        return TaskBody.of(body)
+
+    async def list(self, owner_id: uuid.UUID, filters: ListFilters) -> bytes:
+        """One page as the JSON the API sends: {"items": [...], "next_cursor": ...}."""
+        query = self._list_query(owner_id, filters)
+
+        async def load() -> bytes:
+            rows = await self._repo.list(query)
+            next_cursor = None
+            if len(rows) > query.limit:
+                rows = rows[: query.limit]
+                last = rows[-1]
+                next_cursor = encode_cursor(filters.sort, last[_SORT_INDEX[query.sort]], last[0])
+            return dumps({"items": [task_dict(row) for row in rows], "next_cursor": next_cursor})
+
+        return await self._cached(owner_id, "g", "l:" + query.cache_key(), load)
+
+    async def _cached(
+        self, owner_id: uuid.UUID, tag_field: str, slot: str, load: Callable[[], Awaitable[bytes]]
+    ) -> bytes:
+        if self._reads is None:
+            return await load()
+        return await self._reads.get(str(owner_id), tag_field, slot, load)
+
+    async def _invalidate(self, owner_id: uuid.UUID, task_id: uuid.UUID | None = None) -> None:
+        """After a committed write: the owner's list pages, and the one task it changed."""
+        if self._reads is None:
+            return
+        fields = ("g",) if task_id is None else ("g", f"v:{task_id}")
+        await self._reads.invalidate(str(owner_id), *fields)
+
+    def _list_query(self, owner_id: uuid.UUID, filters: ListFilters) -> ListQuery:
         limit = self._page_default if filters.limit is None else filters.limit
         if not 1 <= limit <= self._page_max:
             raise ValidationFailed(
@@ -101,7 +150,7 @@ class TaskService:
         if filters.cursor is not None:
             cursor = decode_cursor(filters.cursor, sort=filters.sort, value_kind=_SORT_KINDS[sort])
             cursor_value, cursor_id = _possible_sort_value(sort, cursor.value), cursor.last_id
-        query = ListQuery(
+        return ListQuery(
             owner_id=owner_id,
             statuses=tuple(sorted(set(filters.statuses))),
             priorities=tuple(sorted(set(filters.priorities))),
@@ -114,13 +163,6 @@ class TaskService:
             cursor_id=cursor_id,
             limit=limit,
         )
-        rows = await self._repo.list(query)
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            last = rows[-1]
-            next_cursor = encode_cursor(filters.sort, last[_SORT_INDEX[sort]], last[0])
-        return Page(rows, next_cursor)
 
     async def create(
         self, owner_id: uuid.UUID, payload: TaskCreate, idempotency_key: str | None
@@ -129,6 +171,7 @@ class TaskService:
         if idempotency_key is None:
             async with self._db.transaction() as conn:
                 task = await self._repo.insert(conn, owner_id=owner_id, values=values, now=utcnow())
+            await self._invalidate(owner_id)
             return Created(201, dumps(task_dict(_row(task))), replayed=False)
         key = idempotency.validate_key(idempotency_key)
         fingerprint = idempotency.fingerprint(payload.model_dump(mode="json"))
@@ -160,6 +203,7 @@ class TaskService:
                         body=body,
                         now=now,
                     )
+                await self._invalidate(owner_id)
                 return Created(201, body, replayed=False)
             except IntegrityError:
                 continue
@@ -171,14 +215,12 @@ class TaskService:
         task_id: uuid.UUID,
         changes: dict[str, Any],
         expected_versions: frozenset[int] | None,
-    ) -> tuple[Any, ...]:
+    ) -> TaskBody:
         if not changes:
-            row = await self.get(owner_id, task_id)
-            if expected_versions is not None and row[TASK_FIELDS.index("version")] not in (
-                expected_versions
-            ):
-                raise self._conflict(int(row[TASK_FIELDS.index("version")]))
-            return row
+            current = await self.get(owner_id, task_id)
+            if expected_versions is not None and current.version not in expected_versions:
+                raise self._conflict(current.version)
+            return current
         async with self._db.transaction() as conn:
             task = await self._repo.update(
                 conn,
@@ -189,7 +231,8 @@ class TaskService:
                 now=utcnow(),
             )
         if task is not None:
-            return _row(task)
+            await self._invalidate(owner_id, task_id)
+            return TaskBody(dumps(task_dict(_row(task))), task.version)
         await self._raise_missing_or_conflict(owner_id, task_id)
         raise AssertionError("unreachable")
 
@@ -202,6 +245,7 @@ class TaskService:
             )
         if not deleted:
             await self._raise_missing_or_conflict(owner_id, task_id)
+        await self._invalidate(owner_id, task_id)
 
     async def _raise_missing_or_conflict(self, owner_id: uuid.UUID, task_id: uuid.UUID) -> None:
         current = await self._repo.current_version(owner_id, task_id)
