@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TextIO
 
 from fastapi import FastAPI
 
@@ -18,6 +20,11 @@ from taskwell.http.body_limit import BodyLimitMiddleware
 from taskwell.http.client_ip import ClientIpMiddleware
 from taskwell.http.rate_limit import RateLimitMiddleware
 from taskwell.http.request_id import RequestIdMiddleware
+from taskwell.observability.logging import configure_logging
+from taskwell.observability.metrics import sample_process
+from taskwell.observability.middleware import ObserveRequests
+from taskwell.observability.routes import router as operations_router
+from taskwell.observability.sentry import init_sentry
 from taskwell.settings import Environment, Settings
 from taskwell.tasks.routes import router as tasks_router
 from taskwell.users.routes import router as users_router
@@ -40,15 +47,21 @@ async def ensure_schema_current(db: Database, settings: Settings) -> None:
         )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = None) -> FastAPI:
     settings = settings or Settings()
+    configure_logging(settings, log_stream)
+    init_sentry(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AppContext.open(settings) as context:
             await ensure_schema_current(context.db, settings)
             app.state.context = context
-            yield
+            sampler = asyncio.create_task(_sample_process_forever())
+            try:
+                yield
+            finally:
+                sampler.cancel()
 
     docs_enabled = settings.env is not Environment.production or settings.debug
     app = FastAPI(
@@ -64,13 +77,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (auth_router, users_router, tasks_router):
         app.include_router(router, prefix=API_PREFIX)
-    # Added last runs first: the request id exists before anything else can fail, and the
-    # client address is known before the rate limit counts it.
+    app.include_router(operations_router)
+    # Added last runs first: the request id exists before anything else can fail, the
+    # observer times everything inside it, and the client address is known before the rate
+    # limit counts it.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(ClientIpMiddleware, trusted=settings.trusted_proxy_networks)
+    app.add_middleware(
+        ObserveRequests, log_requests=settings.access_log, record_metrics=settings.metrics_enabled
+    )
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+async def _sample_process_forever(interval: float = 10.0) -> None:
+    """Keep the process gauges fresh in every worker, not only the one being scraped."""
+    while True:
+        sample_process()
+        await asyncio.sleep(interval)
 
 
 def create_app_from_env() -> FastAPI:

@@ -15,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope, Send
 
+from taskwell.observability.sentry import report_exception
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:taskwell:problem:"
 log = logging.getLogger("taskwell.errors")
@@ -149,7 +151,8 @@ async def send_problem(
     headers: Mapping[str, str] | None = None,
 ) -> None:
     """Answer with a problem straight from ASGI middleware, before any route runs."""
-    state = scope.get("state", {})
+    state = scope.setdefault("state", {})
+    state["problem_type"] = slug
     payload = problem_body(
         status=status,
         slug=slug,
@@ -178,6 +181,7 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     request_id = request_id_of(request)
+    request.state.problem_type = slug  # for the access log and the error metrics
     body = problem_body(
         status=status,
         slug=slug,
@@ -264,11 +268,14 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     # Internals go to the log only; the client gets the request id to quote.
+    request_id = request_id_of(request)
+    user_id = getattr(request.state, "user_id", None)
     log.error(
         "unhandled error",
         exc_info=exc,
-        extra={"request_id": request_id_of(request), "path": request.url.path},
+        extra={"request_id": request_id, "path": request.url.path},
     )
+    report_exception(exc, request_id=request_id, user_id=str(user_id) if user_id else None)
     return problem_response(
         request,
         status=500,

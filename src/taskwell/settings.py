@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import cached_property
-from typing import Self
+from typing import Literal, Self
 
 from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -100,6 +100,18 @@ class Settings(BaseSettings):
     cache_enabled: bool = True
     cache_ttl_seconds: int = Field(default=3_600, ge=1)
 
+    # Observability. log_format "auto": JSON lines in production, console text elsewhere.
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    access_log: bool = True  # one line per request
+    metrics_enabled: bool = True
+    # Who may read /metrics: these addresses, or anyone presenting metrics_token as Bearer.
+    metrics_allowed_networks: str = "127.0.0.0/8,::1/128"
+    metrics_token: SecretStr | None = None
+    sentry_dsn: SecretStr | None = None
+    sentry_environment: str | None = None  # defaults to TASKWELL_ENV
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+
     # Request limits.
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
     page_size_default: int = Field(default=50, ge=1)
@@ -119,7 +131,7 @@ class Settings(BaseSettings):
         parse(value)  # raises ValueError with the reason
         return value
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allowed_networks")
     @classmethod
     def _networks_parse(cls, value: str) -> str:
         parse_networks(value)
@@ -160,6 +172,10 @@ class Settings(BaseSettings):
     @cached_property
     def trusted_proxy_networks(self) -> tuple[Network, ...]:
         return parse_networks(self.trusted_proxies)
+
+    @cached_property
+    def metrics_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.metrics_allowed_networks)
 
     @cached_property
     def rate_limit_rules(self) -> dict[str, str]:

@@ -14,7 +14,8 @@ from taskwell.auth.session_store import Rotation, SessionRecord, SessionStore
 from taskwell.auth.tokens import InvalidToken, TokenCodec, hash_refresh_token, new_refresh_token
 from taskwell.db.engine import Database
 from taskwell.db.types import utcnow
-from taskwell.errors import Conflict, NotFound, Unauthorized
+from taskwell.errors import Conflict, DomainError, NotFound, Unauthorized
+from taskwell.observability.metrics import AUTH_EVENTS
 from taskwell.settings import Settings
 from taskwell.users.repository import EmailAlreadyUsed, User, UserRepository
 from taskwell.validation import normalise_email
@@ -96,15 +97,28 @@ class AuthService:
     async def login(self, *, email: str, password: str, client: ClientInfo) -> TokenPair:
         email = normalise_email(email)
         # Per target account, whatever the address: slows credential stuffing and spraying.
-        await self._throttle.check(email)
+        try:
+            await self._throttle.check(email)
+        except DomainError:
+            AUTH_EVENTS.labels("login_failure", "throttled").inc()
+            raise
         async with self._db.transaction() as conn:
             creds = await self._users.credentials_by_email(conn, email)
         # Unknown accounts still pay for a hash check, so timing says nothing (ASVS 6.3.8).
         result = await self._hasher.verify(creds.password_hash if creds else None, password)
         if creds is None or not result.ok or not creds.user.is_active:
+            reason = (
+                "unknown_account"
+                if creds is None
+                else "bad_password"
+                if not result.ok
+                else "inactive_account"
+            )
+            AUTH_EVENTS.labels("login_failure", reason).inc()
             await self._throttle.failed(email)
             raise InvalidCredentials("Email or password is incorrect.")
         await self._throttle.succeeded(email)
+        AUTH_EVENTS.labels("login_success", "").inc()
         now = utcnow()
         if result.new_hash is not None:
             async with self._db.transaction() as conn:
@@ -129,6 +143,10 @@ class AuthService:
             now=now,
             idle_seconds=self._idle_seconds,
         )
+        AUTH_EVENTS.labels(
+            "refresh_reuse" if result.outcome is Rotation.reused else "refresh",
+            result.outcome.value,
+        ).inc()
         if result.outcome is Rotation.unknown:
             raise InvalidRefreshToken("The refresh token is not valid; log in again.")
         assert result.session_id is not None
@@ -160,9 +178,11 @@ class AuthService:
             raise SessionNotFound("No session with this id.")
 
     async def logout(self, principal: Principal) -> None:
+        AUTH_EVENTS.labels("logout", "").inc()
         await self._end(principal.session_id, principal.user_id, utcnow(), "logout")
 
     async def logout_all(self, principal: Principal) -> None:
+        AUTH_EVENTS.labels("logout", "all").inc()
         await self.end_sessions(principal.user_id, reason="logout-all")
 
     async def end_sessions(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from taskwell.db.prepared import PreparedQuery
+from taskwell.observability.metrics import DB_DURATION, DB_POOL_IN_USE, DB_POOL_SIZE
 from taskwell.settings import Settings
 
 # Dead pooled connections found by one read before it gives up (each is dropped).
@@ -65,6 +67,14 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _instrument_pool(engine: AsyncEngine, settings: Settings) -> None:
+    pool = engine.sync_engine.pool
+    size = pool.size() if hasattr(pool, "size") else 1
+    DB_POOL_SIZE.set(size + settings.db_max_overflow if hasattr(pool, "size") else size)
+    event.listen(pool, "checkout", lambda *_: DB_POOL_IN_USE.inc())
+    event.listen(pool, "checkin", lambda *_: DB_POOL_IN_USE.dec())
+
+
 class Database:
     """The one handle features use: transactions for writes, prepared reads for hot paths."""
 
@@ -75,15 +85,21 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        return cls(make_engine(settings))
+        engine = make_engine(settings)
+        _instrument_pool(engine, settings)
+        return cls(engine)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.begin() as conn:
-            yield conn
+        started = time.perf_counter()
+        try:
+            async with self.engine.begin() as conn:
+                yield conn
+        finally:
+            DB_DURATION.labels("transaction").observe(time.perf_counter() - started)
 
     def prepare(self, statement: sa.Select[Any]) -> PreparedQuery:
         return PreparedQuery.compile(statement, self.dialect)
@@ -97,6 +113,13 @@ class Database:
         statement once per shape, then each call costs one pool checkout and one round trip.
         """
         args = query.bind(params or {})
+        started = time.perf_counter()
+        try:
+            return await self._fetch(query, args)
+        finally:
+            DB_DURATION.labels("read").observe(time.perf_counter() - started)
+
+    async def _fetch(self, query: PreparedQuery, args: list[Any]) -> list[tuple[Any, ...]]:
         # A read is safe to repeat: a connection that died in the pool (database restart,
         # failover) is dropped and the read tried once more on a fresh one. This replaces
         # pool_pre_ping, which would cost a round trip on every checkout.

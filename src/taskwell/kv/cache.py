@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from taskwell.kv.errors import StoreUnavailable
+from taskwell.observability.metrics import CACHE_REQUESTS
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -169,8 +170,10 @@ class CachedReads:
             return await load()
         if value is not None:
             self.hits += 1
+            CACHE_REQUESTS.labels("hit").inc()
             return value
         self.misses += 1
+        CACHE_REQUESTS.labels("miss").inc()
         key = (bucket, slot, tag)
         running = self._inflight.get(key)
         if running is not None:

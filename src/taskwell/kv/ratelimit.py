@@ -15,6 +15,7 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 from taskwell.errors import DomainError
 from taskwell.kv.errors import StoreUnavailable
+from taskwell.observability.metrics import RATE_LIMIT_REJECTIONS, RATE_LIMIT_STORE_ERRORS
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -68,8 +69,6 @@ class RateLimiter:
             group: parse(rule) for group, rule in rules.items()
         }
         self._fail_closed = fail_closed
-        self.rejections: dict[str, int] = {}
-        self.storage_errors = 0
 
     async def check(self, group: str, identity: str) -> Decision:
         """Count one request of identity in group; raise RateLimited when over the limit."""
@@ -87,13 +86,13 @@ class RateLimiter:
             reset_seconds=max(0, math.ceil(stats.reset_time - time.time())),
         )
         if not allowed:
-            self.rejections[group] = self.rejections.get(group, 0) + 1
+            RATE_LIMIT_REJECTIONS.labels(group).inc()
             raise RateLimited(decision)
         return decision
 
     def _unavailable(self, group: str, item: RateLimitItem, exc: Exception) -> Decision:
-        self.storage_errors += 1
         closed = group in self._fail_closed
+        RATE_LIMIT_STORE_ERRORS.labels(group, "closed" if closed else "open").inc()
         log.warning(
             "rate limit storage unavailable",
             extra={

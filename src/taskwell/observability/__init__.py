@@ -1,0 +1,1 @@
+"""Logs, metrics, error tracking and health checks."""
