@@ -21,7 +21,7 @@ from taskwell.http.client_ip import ClientIpMiddleware
 from taskwell.http.rate_limit import RateLimitMiddleware
 from taskwell.http.request_id import RequestIdMiddleware
 from taskwell.observability.logging import configure_logging
-from taskwell.observability.metrics import sample_process
+from taskwell.observability.metrics import forget_process_metrics, sample_process
 from taskwell.observability.middleware import ObserveRequests
 from taskwell.observability.routes import router as operations_router
 from taskwell.observability.sentry import init_sentry
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
                 yield
             finally:
                 sampler.cancel()
+                forget_process_metrics()
 
     docs_enabled = settings.env is not Environment.production or settings.debug
     app = FastAPI(

@@ -53,8 +53,13 @@ def serve(
 ) -> None:
     """Run the HTTP server (migrating the embedded database first unless in production)."""
     settings = _settings()
+    from taskwell.observability.logging import configure_logging
+
+    configure_logging(settings)  # the supervisor's own lines share the workers' format
     if settings.migrates_on_start:
         migrate.upgrade(settings)
+    if workers > 1 and settings.metrics_enabled:
+        _prepare_multiprocess_metrics()
     uvicorn.run(
         "taskwell.app:create_app_from_env",
         factory=True,
@@ -64,7 +69,25 @@ def serve(
         reload=reload,
         proxy_headers=False,
         server_header=False,
+        access_log=False,  # the app logs each request once, in its own format
+        log_config=None,  # ...and configures logging itself, uvicorn's loggers included
     )
+
+
+def _prepare_multiprocess_metrics() -> None:
+    """Workers share metrics through files in one directory (prometheus-client's
+    multiprocess mode). It must be set before any worker imports prometheus_client, and
+    start empty so a previous run's samples do not leak in."""
+    import os
+    import shutil
+    import tempfile
+
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="taskwell-metrics-")
 
 
 @db_app.command("upgrade")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import resource
-import time
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -106,6 +105,14 @@ def sample_process() -> None:
         PROCESS_MEMORY.set(usage.ru_maxrss * 1024)
 
 
+def forget_process_metrics() -> None:
+    """On shutdown in multiprocess mode: drop this process's live gauges from the totals."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
+
 def render() -> tuple[bytes, str]:
     sample_process()
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
@@ -115,13 +122,3 @@ def render() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(DEFAULT_REGISTRY), CONTENT_TYPE_LATEST
-
-
-class Stopwatch:
-    __slots__ = ("started",)
-
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
-
-    def seconds(self) -> float:
-        return time.perf_counter() - self.started
