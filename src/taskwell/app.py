@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import TextIO
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from taskwell import __version__
 from taskwell.auth.routes import router as auth_router
@@ -16,10 +17,13 @@ from taskwell.context import AppContext
 from taskwell.db.engine import Database
 from taskwell.db.migrate import current_revision, head_revision
 from taskwell.errors import install_error_handlers
+from taskwell.http import API_V1
 from taskwell.http.body_limit import BodyLimitMiddleware
 from taskwell.http.client_ip import ClientIpMiddleware
 from taskwell.http.rate_limit import RateLimitMiddleware
 from taskwell.http.request_id import RequestIdMiddleware
+from taskwell.http.request_shape import RequestShapeMiddleware
+from taskwell.http.security_headers import SecurityHeadersMiddleware
 from taskwell.observability.logging import configure_logging
 from taskwell.observability.metrics import forget_process_metrics, sample_process
 from taskwell.observability.middleware import ObserveRequests
@@ -29,7 +33,6 @@ from taskwell.settings import Environment, Settings
 from taskwell.tasks.routes import router as tasks_router
 from taskwell.users.routes import router as users_router
 
-API_PREFIX = "/api/v1"
 log = logging.getLogger("taskwell")
 
 
@@ -70,24 +73,59 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
         version=__version__,
         lifespan=lifespan,
         debug=settings.debug,
-        openapi_url=f"{API_PREFIX}/openapi.json",
+        openapi_url=f"{API_V1}/openapi.json",
         docs_url="/api/docs" if docs_enabled else None,
         redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
     for router in (auth_router, users_router, tasks_router):
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router)
     app.include_router(operations_router)
     # Added last runs first: the request id exists before anything else can fail, the
     # observer times everything inside it, and the client address is known before the rate
     # limit counts it.
+    app.add_middleware(
+        RequestShapeMiddleware,
+        max_url_bytes=settings.max_url_bytes,
+        max_header_bytes=settings.max_header_bytes,
+        max_json_depth=settings.max_json_depth,
+        max_json_items=settings.max_json_items,
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(ClientIpMiddleware, trusted=settings.trusted_proxy_networks)
     app.add_middleware(
         ObserveRequests, log_requests=settings.access_log, record_metrics=settings.metrics_enabled
     )
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "Idempotency-Key",
+                "X-CSRF-Token",
+                "X-Request-ID",
+                "X-API-Key",
+            ],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "X-Request-ID",
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+            ],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     app.add_middleware(RequestIdMiddleware)
     return app
 

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope, Send
 
+from taskwell.http.security_headers import security_headers
 from taskwell.observability.sentry import report_exception
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -276,12 +277,15 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
         extra={"request_id": request_id, "path": request.url.path},
     )
     report_exception(exc, request_id=request_id, user_id=str(user_id) if user_id else None)
+    # Sent by Starlette's outermost error middleware, past ours: add their headers here.
+    settings = getattr(request.app.state, "settings", None)
     return problem_response(
         request,
         status=500,
         slug="internal-error",
         title="Internal server error",
         detail="Something went wrong on our side; quote the request id when reporting it.",
+        headers=security_headers(settings) if settings is not None else None,
     )
 
 

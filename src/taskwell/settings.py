@@ -112,6 +112,15 @@ class Settings(BaseSettings):
     sentry_environment: str | None = None  # defaults to TASKWELL_ENV
     sentry_traces_sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
 
+    # Browser-facing security. CORS is closed unless origins are listed ("https://a,https://b").
+    cors_origins: str = ""
+    hsts: bool = False  # always on in production
+    # Request shape caps (the app server's own; nginx has its own, see deploy/nginx).
+    max_url_bytes: int = Field(default=8_192, ge=256)
+    max_header_bytes: int = Field(default=16_384, ge=1_024)
+    max_json_depth: int = Field(default=20, ge=2)
+    max_json_items: int = Field(default=1_000, ge=10)
+
     # Request limits.
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
     page_size_default: int = Field(default=50, ge=1)
@@ -172,6 +181,10 @@ class Settings(BaseSettings):
     @cached_property
     def trusted_proxy_networks(self) -> tuple[Network, ...]:
         return parse_networks(self.trusted_proxies)
+
+    @cached_property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     @cached_property
     def metrics_networks(self) -> tuple[Network, ...]:

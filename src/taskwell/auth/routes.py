@@ -16,10 +16,11 @@ from taskwell.auth.schemas import (
     TokenOut,
 )
 from taskwell.auth.service import ClientInfo, TokenPair
+from taskwell.http import API_V1
 from taskwell.http.rate_limit import limit
 from taskwell.users.schemas import UserOut
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(prefix=API_V1, tags=["auth"])
 
 
 def _token_out(pair: TokenPair) -> TokenOut:

@@ -8,6 +8,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from taskwell.errors import PayloadTooLarge, send_problem
 
 
+class BodyTooLarge(HTTPException):
+    """Raised from inside a body read; the error handlers (or a reading middleware) answer 413."""
+
+
 class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -32,7 +36,7 @@ class BodyLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     # Raised inside the app's body read, so the error handlers answer 413.
-                    raise HTTPException(413, self._detail())
+                    raise BodyTooLarge(413, self._detail())
             return message
 
         await self.app(scope, limited_receive, send)

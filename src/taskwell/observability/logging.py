@@ -47,6 +47,7 @@ def redact_secrets(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     event_dict.pop("color_message", None)  # uvicorn's ANSI-coloured copy of the message
+    event_dict.pop("message", None)  # the stdlib record's copy of "event"
     for key in list(event_dict):
         if key != "event" and _SECRET_NAMES.search(key):
             event_dict[key] = REDACTED

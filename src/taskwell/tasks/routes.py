@@ -9,6 +9,7 @@ import orjson
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from taskwell.auth.deps import Context, CurrentPrincipal
+from taskwell.http import API_V1
 from taskwell.http.conditional import body_etag, expected_versions, none_match, version_etag
 from taskwell.tasks.models import Priority, TaskStatus
 from taskwell.tasks.schemas import (
@@ -22,7 +23,7 @@ from taskwell.tasks.schemas import (
 from taskwell.tasks.service import ListFilters, TaskBody
 from taskwell.validation import CleanStr
 
-router = APIRouter(prefix="/tasks", tags=["tasks"])
+router = APIRouter(prefix=f"{API_V1}/tasks", tags=["tasks"])
 
 SortKey = Literal[
     "created_at",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from taskwell.auth.deps import Context, CurrentPrincipal
+from taskwell.http import API_V1
 from taskwell.users.schemas import UserOut, UserPatch
 
-router = APIRouter(tags=["users"])
+router = APIRouter(prefix=API_V1, tags=["users"])
 
 
 @router.get("/users/me", response_model=UserOut)
