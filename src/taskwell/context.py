@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
+from taskwell.apikeys.service import ApiKeyService
+from taskwell.audit.service import AuditLog
 from taskwell.auth.login_throttle import LoginThrottle
 from taskwell.auth.passwords import PasswordHasher
 from taskwell.auth.policy import PasswordPolicy
@@ -41,6 +43,8 @@ class AppContext:
     auth: AuthService
     users: UserService
     tasks: TaskService
+    api_keys: ApiKeyService
+    audit: AuditLog
 
     @classmethod
     @asynccontextmanager
@@ -93,6 +97,7 @@ class AppContext:
                 else RedisTaggedCache(redis, settings.cache_ttl_seconds)
             )
             reads = CachedReads(cache)
+        audit = AuditLog(db)
         attempts: AttemptLog = MemoryAttemptLog() if redis is None else RedisAttemptLog(redis)
         auth = AuthService(
             settings,
@@ -104,6 +109,7 @@ class AppContext:
             PasswordPolicy(settings),
             TokenCodec(settings),
             LoginThrottle(settings, attempts, limiter),
+            audit,
         )
         return cls(
             settings=settings,
@@ -113,6 +119,8 @@ class AppContext:
             auth=auth,
             users=UserService(db, user_repo, auth),
             cache=reads,
+            api_keys=ApiKeyService(db),
+            audit=audit,
             tasks=TaskService(settings, db, TaskRepository(db), reads),
         )
 

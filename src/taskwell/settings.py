@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(default=20, ge=2)
     max_json_items: int = Field(default=1_000, ge=10)
 
+    # How long audit events are kept (ASVS 16: long enough to investigate, no longer).
+    audit_retention_days: int = Field(default=365, ge=1)
+
     # Request limits.
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
     page_size_default: int = Field(default=50, ge=1)

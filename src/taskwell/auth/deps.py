@@ -1,32 +1,70 @@
-"""The current principal, resolved from a Bearer access token."""
+"""The current principal: from a Bearer access token, or an API key; and what it may do."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from taskwell.apikeys.service import looks_like_key
 from taskwell.auth.session_guard import Principal
 from taskwell.context import AppContext, get_context
-from taskwell.errors import Unauthorized
+from taskwell.errors import Forbidden, Unauthorized
 from taskwell.http.rate_limit import record
 
-_bearer = HTTPBearer(auto_error=False, description="Access token from POST /auth/login")
+_bearer = HTTPBearer(
+    auto_error=False, description="An access token from POST /auth/login, or an API key"
+)
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key")
+
+
+class InsufficientScope(Forbidden):
+    slug, title, status = "insufficient-scope", "The API key lacks the scope for this", 403
+
+
+class SessionRequired(Forbidden):
+    slug, title, status = "session-required", "This needs a signed-in session", 403
 
 
 async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
-    if credentials is None or not credentials.credentials:
-        raise Unauthorized("Send `Authorization: Bearer <access token>`.")
     ctx: AppContext = request.app.state.context
-    principal = await ctx.auth.authenticate(credentials.credentials)
+    bearer = credentials.credentials if credentials is not None else ""
+    if api_key or looks_like_key(bearer):
+        principal = await ctx.api_keys.authenticate(api_key or bearer)
+    elif bearer:
+        principal = await ctx.auth.authenticate(bearer)
+    else:
+        raise Unauthorized("Send `Authorization: Bearer <access token or API key>`.")
     request.state.user_id = principal.user_id
     record(request.scope["state"], await ctx.limiter.check("user", str(principal.user_id)))
     return principal
 
 
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
+    async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not principal.allows(scope):
+            raise InsufficientScope(f"This needs an API key with the `{scope}` scope.")
+        return principal
+
+    return check
+
+
+async def session_principal(
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> Principal:
+    if principal.session_id is None:
+        raise SessionRequired("Manage the account from a signed-in session, not an API key.")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(session_principal)]
+TasksReader = Annotated[Principal, Depends(require_scope("tasks:read"))]
+TasksWriter = Annotated[Principal, Depends(require_scope("tasks:write"))]
+AccountReader = Annotated[Principal, Depends(require_scope("account:read"))]
 Context = Annotated[AppContext, Depends(get_context)]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from taskwell.audit.service import AuditLog
 from taskwell.auth.login_throttle import LoginThrottle
 from taskwell.auth.passwords import PasswordHasher
 from taskwell.auth.policy import PasswordPolicy
@@ -31,6 +33,11 @@ class InvalidCredentials(Unauthorized):
 
 class InvalidRefreshToken(Unauthorized):
     slug, title, status = "invalid-refresh-token", "The refresh token is not valid", 401
+
+
+def _email_fingerprint(email: str) -> str:
+    """Failed logins name the attempted account without storing what was typed."""
+    return "email-sha256:" + hashlib.sha256(email.encode()).hexdigest()[:32]
 
 
 class SessionNotFound(NotFound):
@@ -63,8 +70,10 @@ class AuthService:
         policy: PasswordPolicy,
         tokens: TokenCodec,
         throttle: LoginThrottle,
+        audit: AuditLog,
     ) -> None:
         self._throttle = throttle
+        self._audit = audit
         self._db = db
         self._users = users
         self._store = store
@@ -83,7 +92,7 @@ class AuthService:
         password_hash = await self._hasher.hash(password)
         try:
             async with self._db.transaction() as conn:
-                return await self._users.insert(
+                user = await self._users.insert(
                     conn,
                     email=email,
                     display_name=display_name,
@@ -93,6 +102,10 @@ class AuthService:
                 )
         except EmailAlreadyUsed as exc:
             raise EmailTaken("Choose another email, or log in to the existing account.") from exc
+        await self._audit.record(
+            "user.registered", subject_id=user.id, details={"is_admin": is_admin}
+        )
+        return user
 
     async def login(self, *, email: str, password: str, client: ClientInfo) -> TokenPair:
         email = normalise_email(email)
@@ -115,6 +128,12 @@ class AuthService:
                 else "inactive_account"
             )
             AUTH_EVENTS.labels("login_failure", reason).inc()
+            await self._audit.record(
+                "login.failed",
+                subject_id=creds.user.id if creds else None,
+                target=_email_fingerprint(email),
+                details={"reason": reason},
+            )
             await self._throttle.failed(email)
             raise InvalidCredentials("Email or password is incorrect.")
         await self._throttle.succeeded(email)
@@ -131,6 +150,9 @@ class AuthService:
             expires_at=now + self._session_lifetime,
             user_agent=client.user_agent,
             ip=client.ip,
+        )
+        await self._audit.record(
+            "login.succeeded", subject_id=creds.user.id, target=str(session_id)
         )
         return self._pair(creds.user.id, session_id, refresh, now)
 
@@ -154,6 +176,12 @@ class AuthService:
             # Ended, idle, or a spent token came back (someone holds a copy): the session is
             # over on every instance, and this process forgets it at once.
             self._guard.forget([result.session_id])
+            if result.outcome is Rotation.reused:
+                await self._audit.record(
+                    "session.refresh_reused",
+                    subject_id=result.user_id,
+                    target=str(result.session_id),
+                )
             raise InvalidRefreshToken("This session has ended; log in again.")
         assert result.user_id is not None
         flags = await self._users.flags(result.user_id)
@@ -176,14 +204,18 @@ class AuthService:
     async def end_session(self, principal: Principal, session_id: uuid.UUID) -> None:
         if not await self._end(session_id, principal.user_id, utcnow(), "ended-by-user"):
             raise SessionNotFound("No session with this id.")
+        await self._audit.record("session.ended", actor=principal, target=str(session_id))
 
     async def logout(self, principal: Principal) -> None:
         AUTH_EVENTS.labels("logout", "").inc()
-        await self._end(principal.session_id, principal.user_id, utcnow(), "logout")
+        if principal.session_id is not None:
+            await self._end(principal.session_id, principal.user_id, utcnow(), "logout")
+        await self._audit.record("logout", actor=principal, target=str(principal.session_id))
 
     async def logout_all(self, principal: Principal) -> None:
         AUTH_EVENTS.labels("logout", "all").inc()
         await self.end_sessions(principal.user_id, reason="logout-all")
+        await self._audit.record("logout.all", actor=principal)
 
     async def end_sessions(
         self, user_id: uuid.UUID, *, reason: str, keep: uuid.UUID | None = None
@@ -218,6 +250,7 @@ class AuthService:
         await self.end_sessions(
             principal.user_id, reason="password-change", keep=principal.session_id
         )
+        await self._audit.record("password.changed", actor=principal)
 
     async def verify_password(self, user_id: uuid.UUID, password: str) -> bool:
         async with self._db.transaction() as conn:

@@ -26,9 +26,16 @@ log = logging.getLogger("taskwell.auth")
 
 @dataclass(frozen=True, slots=True)
 class Principal:
+    """Who is calling: a login session (all rights) or an API key (its scopes only)."""
+
     user_id: uuid.UUID
-    session_id: uuid.UUID
+    session_id: uuid.UUID | None
     is_admin: bool
+    scopes: frozenset[str] | None = None  # None: a session, which may do everything
+    api_key_id: uuid.UUID | None = None
+
+    def allows(self, scope: str) -> bool:
+        return self.scopes is None or scope in self.scopes
 
 
 _MAX_ENTRIES = 100_000

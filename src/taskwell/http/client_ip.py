@@ -7,6 +7,8 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from taskwell.http.client_context import CURRENT_CLIENT, ClientContext
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -58,5 +60,19 @@ class ClientIpMiddleware:
                     if name == b"x-forwarded-for":
                         forwarded = value.decode("latin-1")
                         break
-            scope.setdefault("state", {})["client_ip"] = resolve(peer, forwarded, self.trusted)
+            state = scope.setdefault("state", {})
+            state["client_ip"] = resolve(peer, forwarded, self.trusted)
+            agent = ""
+            for name, value in scope["headers"]:
+                if name == b"user-agent":
+                    agent = value.decode("latin-1")[:512]
+                    break
+            token = CURRENT_CLIENT.set(
+                ClientContext(state["client_ip"], agent, state.get("request_id", ""))
+            )
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                CURRENT_CLIENT.reset(token)
+            return
         await self.app(scope, receive, send)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import orjson
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from taskwell.auth.deps import Context, CurrentPrincipal
+from taskwell.auth.deps import Context, TasksReader, TasksWriter
 from taskwell.http import API_V1
 from taskwell.http.conditional import body_etag, expected_versions, none_match, version_etag
 from taskwell.tasks.models import Priority, TaskStatus
@@ -52,7 +52,7 @@ def _not_modified(etag: str) -> Response:
 
 @router.get("", response_model=TaskPage)
 async def list_tasks(
-    principal: CurrentPrincipal,
+    principal: TasksReader,
     ctx: Context,
     status_: Annotated[list[TaskStatus], Query(alias="status")] = [],  # noqa: B006
     priority: Annotated[list[Priority], Query()] = [],  # noqa: B006
@@ -91,7 +91,7 @@ async def list_tasks(
 )
 async def create_task(
     body: TaskCreate,
-    principal: CurrentPrincipal,
+    principal: TasksWriter,
     ctx: Context,
     request: Request,
     # Its shape is checked by the service, so a bad key is the documented 400, not a 422.
@@ -118,7 +118,7 @@ async def create_task(
 )
 async def get_task(
     task_id: uuid.UUID,
-    principal: CurrentPrincipal,
+    principal: TasksReader,
     ctx: Context,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -135,7 +135,7 @@ async def get_task(
 async def update_task(
     task_id: uuid.UUID,
     body: TaskPatch,
-    principal: CurrentPrincipal,
+    principal: TasksWriter,
     ctx: Context,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -152,7 +152,7 @@ async def update_task(
 )
 async def delete_task(
     task_id: uuid.UUID,
-    principal: CurrentPrincipal,
+    principal: TasksWriter,
     ctx: Context,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:

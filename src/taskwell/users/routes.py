@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from taskwell.auth.deps import Context, CurrentPrincipal
+from taskwell.auth.deps import AccountReader, Context, CurrentPrincipal
 from taskwell.http import API_V1
 from taskwell.users.schemas import UserOut, UserPatch
 
@@ -12,7 +12,7 @@ router = APIRouter(prefix=API_V1, tags=["users"])
 
 
 @router.get("/users/me", response_model=UserOut)
-async def read_me(principal: CurrentPrincipal, ctx: Context, response: Response) -> UserOut:
+async def read_me(principal: AccountReader, ctx: Context, response: Response) -> UserOut:
     response.headers["Cache-Control"] = "no-store"
     return UserOut.of(await ctx.users.me(principal))
 
