@@ -14,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from taskwell import __version__
 from taskwell.apikeys.routes import router as api_keys_router
 from taskwell.audit.routes import router as audit_router
+from taskwell.auth.cookie_routes import router as cookie_router
 from taskwell.auth.routes import router as auth_router
 from taskwell.context import AppContext
 from taskwell.db.engine import Database
@@ -81,7 +82,14 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for router in (auth_router, users_router, tasks_router, api_keys_router, audit_router):
+    for router in (
+        auth_router,
+        cookie_router,
+        users_router,
+        tasks_router,
+        api_keys_router,
+        audit_router,
+    ):
         app.include_router(router)
     app.include_router(operations_router)
     # Added last runs first: the request id exists before anything else can fail, the

@@ -11,6 +11,7 @@ from fastapi import Request
 
 from taskwell.apikeys.service import ApiKeyService
 from taskwell.audit.service import AuditLog
+from taskwell.auth.cookies import CookieNames
 from taskwell.auth.login_throttle import LoginThrottle
 from taskwell.auth.passwords import PasswordHasher
 from taskwell.auth.policy import PasswordPolicy
@@ -45,6 +46,7 @@ class AppContext:
     tasks: TaskService
     api_keys: ApiKeyService
     audit: AuditLog
+    cookie_names: CookieNames
 
     @classmethod
     @asynccontextmanager
@@ -121,6 +123,7 @@ class AppContext:
             cache=reads,
             api_keys=ApiKeyService(db),
             audit=audit,
+            cookie_names=CookieNames(settings.cookie_secure),
             tasks=TaskService(settings, db, TaskRepository(db), reads),
         )
 

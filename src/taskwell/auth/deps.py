@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from taskwell.apikeys.service import looks_like_key
+from taskwell.auth.cookies import check_csrf
 from taskwell.auth.session_guard import Principal
 from taskwell.context import AppContext, get_context
 from taskwell.errors import Forbidden, Unauthorized
@@ -35,12 +36,17 @@ async def current_principal(
 ) -> Principal:
     ctx: AppContext = request.app.state.context
     bearer = credentials.credentials if credentials is not None else ""
+    cookie = request.cookies.get(ctx.cookie_names.access)
     if api_key or looks_like_key(bearer):
         principal = await ctx.api_keys.authenticate(api_key or bearer)
     elif bearer:
         principal = await ctx.auth.authenticate(bearer)
+    elif cookie:
+        principal = await ctx.auth.authenticate(cookie)
+        assert principal.session_id is not None
+        check_csrf(request, ctx.settings, principal.session_id)
     else:
-        raise Unauthorized("Send `Authorization: Bearer <access token or API key>`.")
+        raise Unauthorized("Send `Authorization: Bearer <access token or API key>`, or log in.")
     request.state.user_id = principal.user_id
     record(request.scope["state"], await ctx.limiter.check("user", str(principal.user_id)))
     return principal

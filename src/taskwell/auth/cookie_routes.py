@@ -1,0 +1,73 @@
+"""HTTP for browser sessions: log in, refresh and log out with HttpOnly cookies."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+from pydantic import BaseModel
+
+from taskwell.auth.cookies import check_site, clear_session_cookies, csrf_token, set_session_cookies
+from taskwell.auth.deps import Context, CurrentPrincipal
+from taskwell.auth.schemas import LoginIn
+from taskwell.auth.service import ClientInfo, InvalidRefreshToken, TokenPair
+from taskwell.context import AppContext
+from taskwell.http import API_V1
+from taskwell.http.rate_limit import limit
+
+router = APIRouter(prefix=f"{API_V1}/auth/cookie", tags=["auth"])
+
+
+class BrowserSession(BaseModel):
+    csrf_token: str
+    expires_in: int
+
+
+def _answer(response: Response, pair: TokenPair, ctx: AppContext) -> BrowserSession:
+    set_session_cookies(response, pair, ctx.settings, ctx.cookie_names)
+    response.headers["Cache-Control"] = "no-store"
+    secret = ctx.settings.secret_key.get_secret_value()
+    return BrowserSession(
+        csrf_token=csrf_token(secret, pair.session_id), expires_in=pair.expires_in
+    )
+
+
+@router.post("/login", response_model=BrowserSession, dependencies=[limit("login")])
+async def cookie_login(
+    body: LoginIn, request: Request, response: Response, ctx: Context
+) -> BrowserSession:
+    """Log in for the web app: tokens go into HttpOnly cookies; the body has the CSRF token
+    to send as X-CSRF-Token on every state-changing request."""
+    check_site(request, ctx.settings)
+    client = ClientInfo(
+        user_agent=request.headers.get("user-agent", ""), ip=request.state.client_ip
+    )
+    pair = await ctx.auth.login(email=body.email, password=body.password, client=client)
+    return _answer(response, pair, ctx)
+
+
+@router.post("/refresh", response_model=BrowserSession, dependencies=[limit("refresh")])
+async def cookie_refresh(request: Request, response: Response, ctx: Context) -> BrowserSession:
+    """New cookies from the refresh cookie (rotated, single use, as for POST /auth/refresh)."""
+    check_site(request, ctx.settings)
+    token = request.cookies.get(ctx.cookie_names.refresh)
+    if not token:
+        raise InvalidRefreshToken("No session cookie; log in again.")
+    return _answer(response, await ctx.auth.refresh(token), ctx)
+
+
+@router.get("/csrf", response_model=BrowserSession)
+async def cookie_csrf(principal: CurrentPrincipal, ctx: Context) -> BrowserSession:
+    """The CSRF token of the current cookie session, e.g. after a page reload."""
+    assert principal.session_id is not None
+    secret = ctx.settings.secret_key.get_secret_value()
+    return BrowserSession(
+        csrf_token=csrf_token(secret, principal.session_id),
+        expires_in=ctx.settings.access_token_ttl_seconds,
+    )
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def cookie_logout(principal: CurrentPrincipal, ctx: Context) -> Response:
+    await ctx.auth.logout(principal)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_session_cookies(response, ctx.settings, ctx.cookie_names)
+    return response
