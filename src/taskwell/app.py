@@ -16,6 +16,7 @@ from taskwell.apikeys.routes import router as api_keys_router
 from taskwell.audit.routes import router as audit_router
 from taskwell.auth.cookie_routes import router as cookie_router
 from taskwell.auth.routes import router as auth_router
+from taskwell.auth.totp_routes import router as totp_router
 from taskwell.context import AppContext
 from taskwell.db.engine import Database
 from taskwell.db.migrate import current_revision, head_revision
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
     for router in (
         auth_router,
         cookie_router,
+        totp_router,
         users_router,
         tasks_router,
         api_keys_router,

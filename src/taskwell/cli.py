@@ -12,6 +12,7 @@ import uvicorn
 
 from taskwell import __version__
 from taskwell.db import migrate
+from taskwell.keys_cli import keys_app
 from taskwell.settings import Settings, UnsafeConfiguration
 
 app = typer.Typer(help="Taskwell: a multi-user task service.", no_args_is_help=True)
@@ -19,6 +20,7 @@ db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(keys_app, name="keys")
 
 
 def _settings() -> Settings:

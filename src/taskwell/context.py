@@ -20,6 +20,8 @@ from taskwell.auth.session_guard import SessionGuard
 from taskwell.auth.session_store import SessionStore
 from taskwell.auth.session_store_sql import SqlSessionStore
 from taskwell.auth.tokens import TokenCodec
+from taskwell.auth.totp import TotpService
+from taskwell.crypto import Encryptor
 from taskwell.db.engine import Database
 from taskwell.kv.attempts import AttemptLog, MemoryAttemptLog, RedisAttemptLog
 from taskwell.kv.cache import CachedReads, MemoryTaggedCache, RedisTaggedCache, TaggedCache
@@ -47,6 +49,7 @@ class AppContext:
     api_keys: ApiKeyService
     audit: AuditLog
     cookie_names: CookieNames
+    totp: TotpService
 
     @classmethod
     @asynccontextmanager
@@ -100,6 +103,8 @@ class AppContext:
             )
             reads = CachedReads(cache)
         audit = AuditLog(db)
+        encryptor = Encryptor.from_settings(settings)
+        totp = TotpService(db, encryptor, settings.secret_key.get_secret_value())
         attempts: AttemptLog = MemoryAttemptLog() if redis is None else RedisAttemptLog(redis)
         auth = AuthService(
             settings,
@@ -112,6 +117,7 @@ class AppContext:
             TokenCodec(settings),
             LoginThrottle(settings, attempts, limiter),
             audit,
+            totp,
         )
         return cls(
             settings=settings,
@@ -124,6 +130,7 @@ class AppContext:
             api_keys=ApiKeyService(db),
             audit=audit,
             cookie_names=CookieNames(settings.cookie_secure),
+            totp=totp,
             tasks=TaskService(settings, db, TaskRepository(db), reads),
         )
 

@@ -121,6 +121,10 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(default=20, ge=2)
     max_json_items: int = Field(default=1_000, ge=10)
 
+    # Keys for sensitive columns at rest: "kid:base64key,kid2:base64key" (first encrypts;
+    # all decrypt). Empty: a key derived from secret_key. `taskwell keys generate` makes one.
+    encryption_keys: SecretStr = SecretStr("")
+
     # How long audit events are kept (ASVS 16: long enough to investigate, no longer).
     audit_retention_days: int = Field(default=365, ge=1)
 

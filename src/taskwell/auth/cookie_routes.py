@@ -40,7 +40,13 @@ async def cookie_login(
     client = ClientInfo(
         user_agent=request.headers.get("user-agent", ""), ip=request.state.client_ip
     )
-    pair = await ctx.auth.login(email=body.email, password=body.password, client=client)
+    pair = await ctx.auth.login(
+        email=body.email,
+        password=body.password,
+        client=client,
+        otp=body.otp,
+        recovery_code=body.recovery_code,
+    )
     return _answer(response, pair, ctx)
 
 

@@ -34,3 +34,25 @@ refresh_tokens = sa.Table(
     sa.Column("used_at", UTCDateTime, nullable=True),
     sa.Index("ix_auth_refresh_tokens_session_id", "session_id"),
 )
+
+# Second factor. The secret is encrypted at rest (taskwell.crypto); recovery codes are kept
+# only as keyed hashes and each works once.
+auth_totp = sa.Table(
+    "auth_totp",
+    metadata,
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("secret_enc", sa.Text, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The last 30-second step accepted: a code is never accepted twice.
+    sa.Column("last_step", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+recovery_codes = sa.Table(
+    "auth_recovery_codes",
+    metadata,
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("used_at", UTCDateTime, nullable=True),
+    sa.Index("ix_auth_recovery_codes_user_id", "user_id"),
+)

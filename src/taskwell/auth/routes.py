@@ -53,7 +53,13 @@ async def login(body: LoginIn, request: Request, response: Response, ctx: Contex
     client = ClientInfo(
         user_agent=request.headers.get("user-agent", ""), ip=request.state.client_ip
     )
-    pair = await ctx.auth.login(email=body.email, password=body.password, client=client)
+    pair = await ctx.auth.login(
+        email=body.email,
+        password=body.password,
+        client=client,
+        otp=body.otp,
+        recovery_code=body.recovery_code,
+    )
     _no_store(response)
     return _token_out(pair)
 

@@ -23,6 +23,9 @@ class RegisterIn(StrictModel):
 class LoginIn(StrictModel):
     email: Annotated[CleanStr, Field(min_length=1, max_length=320)]
     password: PasswordField
+    # For accounts with a second factor: the current 6-digit code, or a recovery code.
+    otp: Annotated[CleanStr, Field(max_length=10)] | None = None
+    recovery_code: Annotated[CleanStr, Field(max_length=20)] | None = None
 
 
 class RefreshIn(StrictModel):

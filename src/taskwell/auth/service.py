@@ -14,6 +14,7 @@ from taskwell.auth.policy import PasswordPolicy
 from taskwell.auth.session_guard import Principal, SessionGuard
 from taskwell.auth.session_store import Rotation, SessionRecord, SessionStore
 from taskwell.auth.tokens import InvalidToken, TokenCodec, hash_refresh_token, new_refresh_token
+from taskwell.auth.totp import InvalidOtp, TotpService
 from taskwell.db.engine import Database
 from taskwell.db.types import utcnow
 from taskwell.errors import Conflict, DomainError, NotFound, Unauthorized
@@ -71,8 +72,10 @@ class AuthService:
         tokens: TokenCodec,
         throttle: LoginThrottle,
         audit: AuditLog,
+        totp: TotpService,
     ) -> None:
         self._throttle = throttle
+        self._totp = totp
         self._audit = audit
         self._db = db
         self._users = users
@@ -107,7 +110,15 @@ class AuthService:
         )
         return user
 
-    async def login(self, *, email: str, password: str, client: ClientInfo) -> TokenPair:
+    async def login(
+        self,
+        *,
+        email: str,
+        password: str,
+        client: ClientInfo,
+        otp: str | None = None,
+        recovery_code: str | None = None,
+    ) -> TokenPair:
         email = normalise_email(email)
         # Per target account, whatever the address: slows credential stuffing and spraying.
         try:
@@ -136,6 +147,15 @@ class AuthService:
             )
             await self._throttle.failed(email)
             raise InvalidCredentials("Email or password is incorrect.")
+        try:
+            await self._totp.verify_login(creds.user.id, otp=otp, recovery_code=recovery_code)
+        except InvalidOtp:
+            AUTH_EVENTS.labels("login_failure", "bad_otp").inc()
+            await self._audit.record(
+                "login.failed", subject_id=creds.user.id, details={"reason": "bad_otp"}
+            )
+            await self._throttle.failed(email)
+            raise
         await self._throttle.succeeded(email)
         AUTH_EVENTS.labels("login_success", "").inc()
         now = utcnow()

@@ -19,28 +19,45 @@ def parse_networks(spec: str) -> tuple[Network, ...]:
     )
 
 
-def _trusted(address: str, networks: Iterable[Network]) -> bool:
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _address(text: str) -> Address | None:
+    """The address in text, IPv4-mapped IPv6 unwrapped (a dual-stack socket reports IPv4 peers
+    that way); None when text is not an address."""
     try:
-        ip = ipaddress.ip_address(address)
+        ip = ipaddress.ip_address(text.strip())
     except ValueError:
-        return False
-    return any(ip in network for network in networks)
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def _trusted(ip: Address | None, networks: Iterable[Network]) -> bool:
+    return ip is not None and any(ip in network for network in networks)
 
 
 def resolve(peer: str, forwarded_for: str | None, trusted: tuple[Network, ...]) -> str:
     """Walk X-Forwarded-For from the right, skipping trusted proxies; the first other hop is the
-    client. An untrusted peer's header changes nothing, so it cannot be spoofed."""
-    if not forwarded_for or not _trusted(peer, trusted):
-        return peer
-    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
-    for hop in reversed(hops):
-        try:
-            ipaddress.ip_address(hop)
-        except ValueError:
-            return peer
-        if not _trusted(hop, trusted):
-            return hop
-    return hops[0] if hops else peer
+    client. An untrusted peer's header changes nothing, so it cannot be spoofed. Addresses come
+    back in canonical form, so one client is one rate-limit bucket however it was written."""
+    peer_ip = _address(peer)
+    direct = str(peer_ip) if peer_ip is not None else peer
+    if not forwarded_for or not _trusted(peer_ip, trusted):
+        return direct
+    furthest: Address | None = None
+    for hop in reversed(forwarded_for.split(",")):
+        if not hop.strip():
+            continue
+        ip = _address(hop)
+        if ip is None:
+            # Written by someone we cannot vouch for: believe nothing further left.
+            return direct
+        if not _trusted(ip, trusted):
+            return str(ip)
+        furthest = ip
+    return str(furthest) if furthest is not None else direct
 
 
 class ClientIpMiddleware:
@@ -56,10 +73,10 @@ class ClientIpMiddleware:
             peer = client[0] if client else ""
             forwarded = None
             if self.trusted:
-                for name, value in scope["headers"]:
-                    if name == b"x-forwarded-for":
-                        forwarded = value.decode("latin-1")
-                        break
+                # Repeated header lines are one list, in order (RFC 9110 5.3): a proxy that
+                # adds its own line must not leave the client's line in charge.
+                lines = [v for n, v in scope["headers"] if n == b"x-forwarded-for"]
+                forwarded = b",".join(lines).decode("latin-1") if lines else None
             state = scope.setdefault("state", {})
             state["client_ip"] = resolve(peer, forwarded, self.trusted)
             agent = ""
