@@ -1,12 +1,14 @@
-"""The `taskwell` command: serve, migrate, bootstrap an admin."""
+"""The `taskwell` command: serve, migrate, bootstrap an admin, back up and restore."""
 
 from __future__ import annotations
 
 import asyncio
 import getpass
 import sys
+from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 import uvicorn
 
@@ -52,8 +54,15 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    ssl_certfile: Annotated[
+        str | None, typer.Option(help="Serve HTTPS with this certificate (PEM).")
+    ] = None,
+    ssl_keyfile: Annotated[str | None, typer.Option(help="The certificate's private key.")] = None,
 ) -> None:
     """Run the HTTP server (migrating the embedded database first unless in production)."""
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        typer.secho("Give both --ssl-certfile and --ssl-keyfile.", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
     settings = _settings()
     from taskwell.observability.logging import configure_logging
 
@@ -73,6 +82,10 @@ def serve(
         server_header=False,
         access_log=False,  # the app logs each request once, in its own format
         log_config=None,  # ...and configures logging itself, uvicorn's loggers included
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+        # TLS 1.2 and newer only (ASVS 12.1.1): Python's TLS server context refuses older.
+        h11_max_incomplete_event_size=settings.max_header_bytes,
     )
 
 
@@ -124,6 +137,60 @@ def db_current() -> None:
     head = migrate.head_revision(settings)
     state = "up to date" if current == head else "needs `taskwell db upgrade`"
     typer.echo(f"current: {current or 'none'}  head: {head}  ({state})")
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="Backup file to write.", dir_okay=False)],
+    force: Annotated[bool, typer.Option(help="Replace FILE if it exists.")] = False,
+) -> None:
+    """Back up the database to FILE (SQLite file, or pg_dump custom archive), mode 0600."""
+    from taskwell.backup import BackupError, create_backup
+
+    try:
+        report = create_backup(_settings(), file, force=force)
+    except BackupError as exc:
+        typer.secho(f"Backup failed: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(
+        f"Backed up the {report.database} to {report.file} ({report.size} bytes, "
+        f"schema revision {report.revision or 'none'}); integrity verified."
+    )
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="Backup file made by `taskwell backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Replace the database's contents with the backup in FILE (stop the service first)."""
+    from taskwell.backup import BackupError, plan_restore, run_restore
+
+    settings = _settings()
+    try:
+        plan = plan_restore(settings, file)
+        if not yes and not typer.confirm(
+            f"Replace everything in the {plan.database} with {file} "
+            f"(schema revision {plan.revision or 'none'})?"
+        ):
+            typer.secho("Not restored.", err=True)
+            raise typer.Exit(1)
+        report = run_restore(settings, plan)
+    except BackupError as exc:
+        typer.secho(f"Restore failed: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from exc
+    except click.Abort as exc:  # end of input at the prompt
+        typer.secho("Not restored: no confirmation (use --yes).", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Restored {file} into the {plan.database}.")
+    if report.needs_upgrade:
+        typer.secho(
+            f"Schema revision {report.revision or 'none'} is behind head {report.head}: "
+            "run `taskwell db upgrade` before starting the service.",
+            fg=typer.colors.YELLOW,
+        )
+    else:
+        typer.echo(f"Schema revision {report.revision} is head.")
 
 
 @user_app.command("create")
