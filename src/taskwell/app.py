@@ -11,7 +11,7 @@ from typing import TextIO
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from taskwell import __version__
+from taskwell import __version__, maintenance
 from taskwell.apikeys.routes import router as api_keys_router
 from taskwell.audit.routes import router as audit_router
 from taskwell.auth.cookie_routes import router as cookie_router
@@ -64,11 +64,18 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
         async with AppContext.open(settings) as context:
             await ensure_schema_current(context.db, settings)
             app.state.context = context
-            sampler = asyncio.create_task(_sample_process_forever())
+            background = [asyncio.create_task(_sample_process_forever())]
+            if settings.maintenance_interval_seconds > 0:
+                background.append(
+                    asyncio.create_task(
+                        maintenance.run_forever(context, settings.maintenance_interval_seconds)
+                    )
+                )
             try:
                 yield
             finally:
-                sampler.cancel()
+                for task in background:
+                    task.cancel()
                 forget_process_metrics()
 
     docs_enabled = settings.env is not Environment.production or settings.debug

@@ -125,6 +125,10 @@ class Settings(BaseSettings):
     # all decrypt). Empty: a key derived from secret_key. `taskwell keys generate` makes one.
     encryption_keys: SecretStr = SecretStr("")
 
+    # How often each instance purges expired rows (idempotency keys, ended sessions, old
+    # audit events); 0 turns it off.
+    maintenance_interval_seconds: float = Field(default=3_600.0, ge=0)
+
     # How long audit events are kept (ASVS 16: long enough to investigate, no longer).
     audit_retention_days: int = Field(default=365, ge=1)
 

@@ -79,6 +79,7 @@ class AuthService:
         self._audit = audit
         self._db = db
         self._users = users
+        self.store = store
         self._store = store
         self._guard = guard
         self._hasher = hasher
