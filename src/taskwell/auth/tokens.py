@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from taskwell.errors import Unauthorized
 from taskwell.settings import Settings
 
 ALGORITHM = "HS256"
+_VERIFIED_MAX = 50_000
 ACCESS_TYPE = "at+jwt"  # RFC 9068: a refresh or id token can never pass for an access token
 
 
@@ -35,6 +37,7 @@ class TokenCodec:
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
         self.access_ttl = settings.access_token_ttl_seconds
+        self._verified: dict[str, AccessClaims] = {}
 
     def issue_access(self, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime) -> str:
         payload = {
@@ -52,7 +55,23 @@ class TokenCodec:
         )
 
     def decode_access(self, token: str) -> AccessClaims:
-        """Verify the signature with a configured key, then the claims; any doubt is a 401."""
+        """Verify the signature with a configured key, then the claims; any doubt is a 401.
+
+        A token that verified once is remembered (by its exact text) until it expires, so a
+        client's repeated requests skip the signature and JSON work; expiry is still checked
+        on every use, and revocation is the session guard's job either way."""
+        known = self._verified.get(token)
+        if known is not None:
+            if known.expires_at > time.time():
+                return known
+            del self._verified[token]
+        claims = self._verify(token)
+        if len(self._verified) >= _VERIFIED_MAX:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[token] = claims
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         try:
             header = jwt.get_unverified_header(token)
             kid = header.get("kid")

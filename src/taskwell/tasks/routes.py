@@ -3,40 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
 
-from taskwell.auth.deps import Context, TasksReader, TasksWriter
+from taskwell.auth.deps import OPENAPI_SECURITY, Context, TasksWriter, principal_with_scope
+from taskwell.context import AppContext
 from taskwell.http import API_V1
 from taskwell.http.conditional import body_etag, expected_versions, none_match, version_etag
-from taskwell.tasks.models import Priority, TaskStatus
+from taskwell.http.query import openapi_parameters, parse_query
 from taskwell.tasks.schemas import (
     TASK_FIELDS,
-    Instant,
     TaskCreate,
+    TaskListParams,
     TaskOut,
     TaskPage,
     TaskPatch,
 )
 from taskwell.tasks.service import ListFilters, TaskBody
-from taskwell.validation import CleanStr
 
 router = APIRouter(prefix=f"{API_V1}/tasks", tags=["tasks"])
 
-SortKey = Literal[
-    "created_at",
-    "-created_at",
-    "updated_at",
-    "-updated_at",
-    "due_at",
-    "-due_at",
-    "priority",
-    "-priority",
-    "position",
-    "-position",
-]
 _VERSION = TASK_FIELDS.index("version")
 _JSON = "application/json"
 _ETAG_DOC = {"ETag": {"description": "The task's version as an entity tag"}}
@@ -50,35 +38,31 @@ def _not_modified(etag: str) -> Response:
     return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
 
 
-@router.get("", response_model=TaskPage)
-async def list_tasks(
-    principal: TasksReader,
-    ctx: Context,
-    status_: Annotated[list[TaskStatus], Query(alias="status")] = [],  # noqa: B006
-    priority: Annotated[list[Priority], Query()] = [],  # noqa: B006
-    q: Annotated[CleanStr | None, Query(min_length=1, max_length=200)] = None,
-    due_before: Instant | None = None,
-    due_after: Instant | None = None,
-    sort: SortKey = "created_at",
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
-    limit: int | None = None,
-    if_none_match: Annotated[str | None, Header()] = None,
-) -> Response:
+@router.get(
+    "",
+    response_model=TaskPage,
+    openapi_extra={**OPENAPI_SECURITY, "parameters": openapi_parameters(TaskListParams)},
+)
+async def list_tasks(request: Request) -> Response:
+    """Your tasks, filtered and sorted, a page at a time (follow `next_cursor`)."""
+    principal = await principal_with_scope(request, "tasks:read")
+    params = parse_query(TaskListParams, request)
+    ctx: AppContext = request.app.state.context
     body = await ctx.tasks.list(
         principal.user_id,
         ListFilters(
-            statuses=tuple(s.value for s in status_),
-            priorities=tuple(int(p) for p in priority),
-            text=q,
-            due_before=due_before,
-            due_after=due_after,
-            sort=sort,
-            cursor=cursor,
-            limit=limit,
+            statuses=tuple(s.value for s in params.status),
+            priorities=tuple(int(p) for p in params.priority),
+            text=params.q,
+            due_before=params.due_before,
+            due_after=params.due_after,
+            sort=params.sort,
+            cursor=params.cursor,
+            limit=params.limit,
         ),
     )
     etag = body_etag(body)
-    if none_match(if_none_match, etag):
+    if none_match(request.headers.get("if-none-match"), etag):
         return _not_modified(etag)
     return Response(body, media_type=_JSON, headers={"ETag": etag})
 
@@ -115,16 +99,14 @@ async def create_task(
     response_model=TaskOut,
     name="get_task",
     responses={304: {"description": "Not modified"}},
+    openapi_extra=OPENAPI_SECURITY,
 )
-async def get_task(
-    task_id: uuid.UUID,
-    principal: TasksReader,
-    ctx: Context,
-    if_none_match: Annotated[str | None, Header()] = None,
-) -> Response:
+async def get_task(task_id: uuid.UUID, request: Request) -> Response:
+    principal = await principal_with_scope(request, "tasks:read")
+    ctx: AppContext = request.app.state.context
     task = await ctx.tasks.get(principal.user_id, task_id)
     etag = version_etag(task.version)
-    if none_match(if_none_match, etag):
+    if none_match(request.headers.get("if-none-match"), etag):
         return _not_modified(etag)
     return _task_response(task)
 
