@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 import uvicorn
 
@@ -179,14 +178,14 @@ def restore(
     except BackupError as exc:
         typer.secho(f"Restore failed: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from exc
-    except click.Abort as exc:  # end of input at the prompt
+    except typer.Abort as exc:  # end of input at the prompt
         typer.secho("Not restored: no confirmation (use --yes).", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"Restored {file} into the {plan.database}.")
     if report.needs_upgrade:
         typer.secho(
-            f"Schema revision {report.revision or 'none'} is behind head {report.head}: "
-            "run `taskwell db upgrade` before starting the service.",
+            f"Schema revision {report.revision or 'none (empty database)'} is behind head "
+            f"{report.head}: run `taskwell db upgrade` before starting the service.",
             fg=typer.colors.YELLOW,
         )
     else:

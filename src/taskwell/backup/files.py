@@ -15,8 +15,8 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 class BackupKind(StrEnum):
-    sqlite = "SQLite database file"
-    postgres = "PostgreSQL custom-format archive (pg_dump -Fc)"
+    sqlite = "an SQLite database file"
+    postgres = "a PostgreSQL custom-format archive (pg_dump -Fc)"
 
 
 def detect_kind(path: Path) -> BackupKind:

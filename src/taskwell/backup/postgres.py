@@ -184,8 +184,9 @@ class PostgresBackend:
         )
         if extra:
             raise BackupError(
-                f"the database has tables the backup does not ({', '.join(extra)}), so it is at "
-                "a newer schema than the backup: restore into an empty database, or first "
+                f"the database has tables the backup does not ({', '.join(extra)}); the "
+                "restore would leave them next to the restored data. Is the database at a "
+                "newer schema than the backup? Restore into an empty database, or first run "
                 "`taskwell db downgrade` to the backup's revision"
             )
 

@@ -18,14 +18,8 @@ from taskwell.settings import Settings
 def database_path(database_url_path: str | None) -> Path:
     """The file an `sqlite+aiosqlite:///PATH` URL names, resolved as aiosqlite would (from
     the working directory)."""
-    if (
-        not database_url_path
-        or database_url_path == ":memory:"
-        or "mode=memory" in (database_url_path)
-    ):
-        raise BackupError(
-            "the configured SQLite database is in memory; there is nothing to back up"
-        )
+    if not database_url_path or database_url_path == ":memory:":
+        raise BackupError("the configured SQLite database lives in memory: nothing to back up")
     return Path(database_url_path).expanduser().resolve()
 
 
@@ -37,14 +31,17 @@ def backup(database: Path, destination: Path, busy_timeout_ms: int) -> None:
     """
     if not database.is_file():
         raise BackupError(f"no SQLite database at {database}")
-    with (
-        _connect(database, busy_timeout_ms) as source,
-        _connect(destination, busy_timeout_ms) as copy,
-    ):
-        source.backup(copy)
-        # The copy inherits WAL mode from the header; a standalone file should not need
-        # -wal/-shm companions when it is opened, so it goes back to a rollback journal.
-        copy.execute("PRAGMA journal_mode=DELETE")
+    try:
+        with (
+            _connect(database, busy_timeout_ms) as source,
+            _connect(destination, busy_timeout_ms) as copy,
+        ):
+            source.backup(copy)
+            # The copy inherits WAL mode from the header; a standalone file should not need
+            # -wal/-shm companions when it is opened, so it goes back to a rollback journal.
+            copy.execute("PRAGMA journal_mode=DELETE")
+    except sqlite3.Error as exc:
+        raise BackupError(f"copying {database} failed: {exc}") from exc
 
 
 def inspect(path: Path) -> str | None:
