@@ -83,7 +83,10 @@ async def test_concurrent_misses_share_one_load(cache: TaggedCache) -> None:
         return b"page"
 
     waiting = [asyncio.create_task(reads.get("owner", "g", "page", load)) for _ in range(20)]
-    await asyncio.sleep(0.05)
+    for _ in range(500):  # until all 20 have looked in the cache and missed (bounded)
+        if reads.misses == 20:
+            break
+        await asyncio.sleep(0.01)
     release.set()
     assert await asyncio.gather(*waiting) == [b"page"] * 20
     assert calls == 1
