@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 import uvicorn
 
 from taskwell import __version__
@@ -27,7 +28,7 @@ app.add_typer(keys_app, name="keys")
 def _settings() -> Settings:
     try:
         return Settings()
-    except UnsafeConfiguration as exc:
+    except (UnsafeConfiguration, ValidationError) as exc:
         typer.secho(f"Refusing to start: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from exc
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import cached_property
+from pathlib import Path
 from typing import Literal, Self
+from urllib.parse import parse_qs, urlsplit
 
 from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -34,6 +36,10 @@ class Settings(BaseSettings):
     env: Environment = Environment.development
     debug: bool = False
     database_url: str = "sqlite+aiosqlite:///taskwell.db"
+    # TLS to PostgreSQL (ignored for SQLite): require encrypts, verify-* also checks the server.
+    database_ssl_mode: Literal["disable", "require", "verify-ca", "verify-full"] = "disable"
+    # PEM file of the CA(s) that verify-ca / verify-full check the server certificate against.
+    database_ssl_root_cert: Path | None = None
     # Set: sessions, cache and rate limits live in Redis, shared by every instance.
     redis_url: str | None = None
     redis_timeout_seconds: float = Field(default=0.5, gt=0, le=30)
@@ -156,6 +162,33 @@ class Settings(BaseSettings):
     def _networks_parse(cls, value: str) -> str:
         parse_networks(value)
         return value
+
+    @model_validator(mode="after")
+    def _database_tls_is_consistent(self) -> Self:
+        mode, root_cert = self.database_ssl_mode, self.database_ssl_root_cert
+        if mode.startswith("verify-"):
+            if root_cert is None:
+                raise ValueError(
+                    f"TASKWELL_DATABASE_SSL_MODE={mode} needs TASKWELL_DATABASE_SSL_ROOT_CERT, "
+                    "the CA file the server certificate is checked against"
+                )
+            if not root_cert.is_file():
+                raise ValueError(
+                    f"TASKWELL_DATABASE_SSL_ROOT_CERT={root_cert} is not a readable file"
+                )
+        elif root_cert is not None:
+            # A CA that is never checked gives a false sense of safety: say so instead.
+            raise ValueError(
+                f"TASKWELL_DATABASE_SSL_ROOT_CERT is only used with verify-ca or verify-full, "
+                f"but TASKWELL_DATABASE_SSL_MODE is {mode}"
+            )
+        url_tls = {"ssl", "sslmode"} & parse_qs(urlsplit(self.database_url).query).keys()
+        if mode != "disable" and url_tls:
+            raise ValueError(
+                f"TASKWELL_DATABASE_URL sets {sorted(url_tls)[0]}= and TASKWELL_DATABASE_SSL_MODE "
+                "is set too; configure TLS in TASKWELL_DATABASE_SSL_MODE only"
+            )
+        return self
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> Self:

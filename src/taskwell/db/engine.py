@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -35,6 +36,16 @@ def make_engine(settings: Settings) -> AsyncEngine:
         url = url.update_query_dict(
             {"prepared_statement_cache_size": str(settings.db_statement_cache_size)}
         )
+        # The setting decides, "disable" included (asyncpg's default would try TLS unverified
+        # or follow PGSSLMODE), unless a legacy URL carries ssl= itself; settings refuse both.
+        if not {"ssl", "sslmode"} & url.query.keys():
+            connect_args["ssl"] = _ssl_context(settings)
+    elif settings.database_ssl_mode != "disable":
+        # Better to refuse than to connect in clear text while TLS was asked for.
+        raise ValueError(
+            f"TASKWELL_DATABASE_SSL_MODE is applied with the asyncpg driver only, "
+            f"not {url.get_driver_name()}; use postgresql+asyncpg://"
+        )
     return create_async_engine(
         url,
         pool_size=settings.db_pool_size,
@@ -46,6 +57,25 @@ def make_engine(settings: Settings) -> AsyncEngine:
         pool_recycle=settings.db_pool_recycle_seconds,
         connect_args=connect_args,
     )
+
+
+def _ssl_context(settings: Settings) -> ssl.SSLContext | bool:
+    """TASKWELL_DATABASE_SSL_MODE as asyncpg's `ssl=`, with libpq's meaning of each mode."""
+    mode = settings.database_ssl_mode
+    if mode == "disable":
+        return False
+    if mode == "require":
+        # Encrypted but unauthenticated: stops passive eavesdropping, not an impostor.
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    else:
+        # Only the configured CA is trusted, as with libpq's sslrootcert.
+        context = ssl.create_default_context(cafile=settings.database_ssl_root_cert)
+        context.check_hostname = mode == "verify-full"
+        context.verify_mode = ssl.CERT_REQUIRED
+    context.minimum_version = ssl.TLSVersion.TLSv1_2  # ASVS 12.1.1
+    return context
 
 
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
