@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ class PgConnection:
     user: str | None = None
     password: str | None = None
     sslmode: str | None = None
+    sslrootcert: str | None = None
 
     @classmethod
     def from_url(cls, database_url: str) -> PgConnection:
@@ -65,6 +67,7 @@ class PgConnection:
             "PGUSER": self.user,
             "PGPASSWORD": self.password,
             "PGSSLMODE": self.sslmode,
+            "PGSSLROOTCERT": self.sslrootcert,
         }
         env.update({k: v for k, v in values.items() if v})
         env["PGCONNECT_TIMEOUT"] = str(_CONNECT_TIMEOUT_SECONDS)
@@ -144,7 +147,20 @@ class PostgresBackend:
     """Back up and restore the configured PostgreSQL database with its client programs."""
 
     def __init__(self, settings: Settings) -> None:
-        self.connection = PgConnection.from_url(settings.database_url)
+        connection = PgConnection.from_url(settings.database_url)
+        if settings.database_ssl_mode != "disable":
+            # TASKWELL_DATABASE_SSL_MODE applies to the backup tools as to the app (libpq
+            # takes the same mode names), so a dump is never taken over an unchecked link.
+            connection = dataclasses.replace(
+                connection,
+                sslmode=settings.database_ssl_mode,
+                sslrootcert=(
+                    str(settings.database_ssl_root_cert)
+                    if settings.database_ssl_root_cert
+                    else None
+                ),
+            )
+        self.connection = connection
         self.description = self.connection.describe()
         self._env = self.connection.environment()
         self._facts = server_facts(settings, self.connection)
