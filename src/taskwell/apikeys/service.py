@@ -121,6 +121,15 @@ class ApiKeyService:
             uuid.uuid4(), name, prefix, tuple(dict.fromkeys(scopes)), now, expires_at, None
         )
         async with self._db.transaction() as conn:
+            if conn.dialect.name != "sqlite":
+                # Concurrent creations would each count the same keys and overshoot the limit;
+                # the owner's row queues them (NO KEY UPDATE: inserts that only reference the
+                # user, like tasks, are not held up). SQLite's BEGIN IMMEDIATE serialises writers.
+                await conn.execute(
+                    sa.select(users.c.id)
+                    .where(users.c.id == user_id)
+                    .with_for_update(key_share=True)
+                )
             count = (
                 await conn.execute(
                     sa.select(sa.func.count()).where(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AfterValidator, AwareDatetime, BaseModel
 
 from taskwell.audit.service import AuditEvent, AuditQuery
 from taskwell.auth.deps import Context, CurrentPrincipal
@@ -15,6 +15,17 @@ from taskwell.errors import Forbidden
 from taskwell.http import API_V1
 
 router = APIRouter(prefix=f"{API_V1}/audit", tags=["audit"])
+
+
+def _as_utc(value: datetime) -> datetime:
+    # An offset can push an instant near year 1 or 9999 outside what UTC can represent.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("must be an instant between years 1 and 9999 in UTC") from exc
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 
 
 class AuditEventOut(BaseModel):
@@ -45,9 +56,10 @@ async def list_audit_events(
     ctx: Context,
     user_id: uuid.UUID | None = None,
     event: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_.]+$")] = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
-    cursor: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]+$")] = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
+    # 18 digits always fit the 64-bit id column; longer ones would overflow it.
+    cursor: Annotated[str | None, Query(max_length=18, pattern=r"^[0-9]+$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AuditPage:
     """Newest first. Everyone sees the events they did or that concern them; admins see all

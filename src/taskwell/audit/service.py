@@ -158,16 +158,29 @@ class AuditLog:
     async def verify(self) -> int | None:
         """The id of the first row whose hash does not follow, or None when the chain holds.
 
-        Starts from the oldest row kept (older ones may have been purged by retention)."""
+        Starts from the oldest row kept (older ones may have been purged by retention). The
+        head in audit_chain must be a kept row's hash (or the link of a row appended while this
+        runs); if not, the newest rows were deleted, and the answer is the id after the last
+        row kept."""
         expected: str | None = None
+        last_id: int | None = None
         async with self._db.transaction() as conn:
+            # Read before the rows: any row appended meanwhile links back to this head.
+            head = (
+                await conn.execute(sa.select(audit_chain.c.head).where(audit_chain.c.id == 1))
+            ).scalar_one_or_none()
+            head_found = head is None
             result = await conn.stream(sa.select(_E).order_by(_E.c.id))
             async for row in result.mappings():
                 if expected is not None and row["prev_hash"] != expected:
                     return int(row["id"])
                 if _digest(row["prev_hash"], dict(row)) != row["hash"]:
                     return int(row["id"])
+                head_found = head_found or head in (row["hash"], row["prev_hash"])
                 expected = row["hash"]
+                last_id = int(row["id"])
+        if last_id is not None and not head_found:
+            return last_id + 1
         return None
 
     async def purge(self, retention_days: int) -> int:
