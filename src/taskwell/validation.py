@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
 
 
 def _no_nul(value: str) -> str:
@@ -16,6 +19,50 @@ def _no_nul(value: str) -> str:
 
 
 CleanStr = Annotated[str, AfterValidator(_no_nul)]
+
+
+def as_utc(value: datetime) -> datetime:
+    # An offset can push an instant near year 1 or 9999 outside what UTC can represent;
+    # refused here it is a 422, not an error where the column converts it.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("must be an instant between years 1 and 9999 in UTC") from exc
+
+
+# A timezone-aware instant, normalised to UTC.
+Instant = Annotated[AwareDatetime, AfterValidator(as_utc)]
+
+
+def _json_type(name: str, *types: type) -> BeforeValidator:
+    def check(value: Any) -> Any:
+        # The exact type: bool is a subclass of int, and `true` is not a number here.
+        if type(value) not in types:
+            raise PydanticCustomError(f"json_{name}_type", f"Input should be a JSON {name}")
+        return value
+
+    return BeforeValidator(check)
+
+
+# For body fields: only the JSON type the OpenAPI document names. Pydantic's lax mode would
+# otherwise read `true` as 1 and "2" as 2.
+JSON_NUMBER = _json_type("number", int, float)
+JSON_INTEGER = _json_type("integer", int)
+
+_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
+
+
+def _date_time_text(value: Any) -> Any:
+    # Pydantic also reads numbers and numeric text as Unix times, so 0 would be 1970.
+    if type(value) is not str or not _DATE_TIME.match(value):
+        raise PydanticCustomError(
+            "date_time_text", "Input should be an RFC 3339 date-time, e.g. 2025-01-31T09:00:00Z"
+        )
+    return value
+
+
+# For instants in bodies and query strings: text shaped as the document's `date-time`.
+DATE_TIME_TEXT = BeforeValidator(_date_time_text)
 
 
 def normalise_email(email: str) -> str:

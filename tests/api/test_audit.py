@@ -210,7 +210,7 @@ async def test_failed_login_for_an_unknown_email_keeps_only_a_fingerprint(
     assert failed["details"] == {"reason": "unknown_account"}
     assert failed["actor_id"] is None
     assert failed["subject_id"] is None
-    assert failed["target"].startswith("email-sha256:")
+    assert failed["target"].startswith("email-hmac:")
     stored = repr(await raw_rows(app)).lower()
     for form in (typed.lower(), "nobody.here", "example.org", "guess guess guess"):
         assert form not in stored

@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from taskwell.apikeys.service import ApiKey
-from taskwell.validation import CleanStr, StrictModel
+from taskwell.validation import CleanStr, Instant, StrictModel
 
 Scope = Literal["tasks:read", "tasks:write", "account:read"]
-
-
-def _as_utc(value: datetime) -> datetime:
-    # An offset can push an instant near year 1 or 9999 outside what UTC can represent; refused
-    # here, it is a 422 instead of an error where the column converts it.
-    try:
-        return value.astimezone(UTC)
-    except OverflowError as exc:
-        raise ValueError("must be an instant between years 1 and 9999 in UTC") from exc
 
 
 class ApiKeyIn(StrictModel):
     name: Annotated[CleanStr, Field(min_length=1, max_length=100)]
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=3)]
-    expires_at: Annotated[AwareDatetime, AfterValidator(_as_utc)] | None = None
+    expires_at: Instant | None = None
 
 
 class ApiKeyOut(BaseModel):

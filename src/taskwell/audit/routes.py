@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import AfterValidator, AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from taskwell.audit.service import AuditEvent, AuditQuery
 from taskwell.auth.deps import Context, CurrentPrincipal
 from taskwell.errors import Forbidden
 from taskwell.http import API_V1
+from taskwell.validation import Instant
 
 router = APIRouter(prefix=f"{API_V1}/audit", tags=["audit"])
-
-
-def _as_utc(value: datetime) -> datetime:
-    # An offset can push an instant near year 1 or 9999 outside what UTC can represent.
-    try:
-        return value.astimezone(UTC)
-    except OverflowError as exc:
-        raise ValueError("must be an instant between years 1 and 9999 in UTC") from exc
-
-
-Instant = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 
 
 class AuditEventOut(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,9 +37,10 @@ class InvalidRefreshToken(Unauthorized):
     slug, title, status = "invalid-refresh-token", "The refresh token is not valid", 401
 
 
-def _email_fingerprint(email: str) -> str:
-    """Failed logins name the attempted account without storing what was typed."""
-    return "email-sha256:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+def _email_fingerprint(email: str, key: bytes) -> str:
+    """Failed logins name the attempted account without storing what was typed; keyed, so
+    the fingerprint cannot be reversed by hashing likely addresses."""
+    return "email-hmac:" + hmac.new(key, email.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 class SessionNotFound(NotFound):
@@ -87,6 +89,7 @@ class AuthService:
         self._tokens = tokens
         self._session_lifetime = timedelta(seconds=settings.refresh_token_ttl_seconds)
         self._idle_seconds = settings.session_idle_timeout_seconds
+        self._fingerprint_key = settings.secret_key.get_secret_value().encode()
 
     async def register(
         self, *, email: str, password: str, display_name: str, is_admin: bool = False
@@ -143,7 +146,7 @@ class AuthService:
             await self._audit.record(
                 "login.failed",
                 subject_id=creds.user.id if creds else None,
-                target=_email_fingerprint(email),
+                target=_email_fingerprint(email, self._fingerprint_key),
                 details={"reason": reason},
             )
             await self._throttle.failed(email)

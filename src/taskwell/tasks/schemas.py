@@ -5,14 +5,21 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from taskwell.tasks.models import DESCRIPTION_MAX, TITLE_MAX, Priority, TaskStatus
-from taskwell.validation import CleanStr, StrictModel
+from taskwell.validation import (
+    DATE_TIME_TEXT,
+    JSON_INTEGER,
+    JSON_NUMBER,
+    CleanStr,
+    StrictModel,
+    as_utc,
+)
 
 
 def _has_text(value: str) -> str:
@@ -31,14 +38,6 @@ def _unicode_text(value: str) -> str:
     return value
 
 
-def _as_utc(value: datetime) -> datetime:
-    # An offset can push an instant near year 1 or 9999 outside what UTC can represent.
-    try:
-        return value.astimezone(UTC)
-    except OverflowError as exc:
-        raise ValueError("must be an instant between years 1 and 9999 in UTC") from exc
-
-
 def _finite(value: float) -> float:
     if not math.isfinite(value):
         raise ValueError("must be a finite number")
@@ -52,15 +51,17 @@ Title = Annotated[
     AfterValidator(_unicode_text),
 ]
 Description = Annotated[CleanStr, Field(max_length=DESCRIPTION_MAX), AfterValidator(_unicode_text)]
-Instant = Annotated[AwareDatetime, AfterValidator(_as_utc)]
-Position = Annotated[float, AfterValidator(_finite), Field(ge=-1e15, le=1e15)]
+Instant = Annotated[AwareDatetime, DATE_TIME_TEXT, AfterValidator(as_utc)]
+# In bodies, only the documented JSON type (the list filter reads "2" from its query string).
+PriorityIn = Annotated[Priority, JSON_INTEGER]
+Position = Annotated[float, JSON_NUMBER, AfterValidator(_finite), Field(ge=-1e15, le=1e15)]
 
 
 class TaskCreate(StrictModel):
     title: Title
     description: Description = ""
     status: TaskStatus = TaskStatus.todo
-    priority: Priority = Priority.none
+    priority: PriorityIn = Priority.none
     due_at: Instant | None = None
     # Manual ordering key; omitted, the task goes after the owner's last one.
     position: Position | None = None
@@ -70,7 +71,7 @@ class TaskPatch(StrictModel):
     title: Title | None = None
     description: Description | None = None
     status: TaskStatus | None = None
-    priority: Priority | None = None
+    priority: PriorityIn | None = None
     due_at: Instant | None = None
     position: Position | None = None
 
