@@ -2,9 +2,11 @@
 
 Per target account and whatever the source address (ASVS 6.3.1). After `threshold` failures
 within the window, the next attempt must wait base * 2^(failures - threshold) seconds (capped);
-attempts inside that wait get 429 without checking the password. Nobody is locked out for good:
-the wait is bounded and the count is forgotten a window after the last failure. Unknown emails
-are counted the same way, so the answer says nothing about whether an account exists.
+attempts inside that wait get 429 without checking the password. An attempt counts as a failure
+from the moment it is let through, until a successful login clears the count, so concurrent
+guesses cannot overtake the count. Nobody is locked out for good: the wait is bounded and the
+count is forgotten a window after the last attempt. Unknown emails are counted the same way, so
+the answer says nothing about whether an account exists.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from taskwell.errors import DomainError
 from taskwell.kv.attempts import AttemptLog
 from taskwell.kv.ratelimit import RateLimiter
 from taskwell.settings import Settings
+
+# Compare-and-set retries before an attempt is told to wait; each lost race means another
+# attempt on the same account was counted meanwhile.
+_MAX_RACES = 32
 
 
 class LoginThrottled(DomainError):
@@ -40,24 +46,38 @@ class LoginThrottle:
     def delay_after(self, failures: int) -> float:
         if failures < self._threshold:
             return 0.0
-        return min(self._max, self._base * 2.0 ** (failures - self._threshold))
+        # 2.0 ** n overflows past n = 1023; any cap is reached long before 2 ** 64.
+        exponent = min(failures - self._threshold, 64)
+        return min(self._max, self._base * 2.0**exponent)
 
     async def check(self, email: str) -> None:
+        """Let one attempt through, counted as a failure until `succeeded` clears it, or raise.
+
+        Counting as the attempt starts, by compare and set, is what makes a burst of concurrent
+        guesses get no more password checks than the same guesses sent one after another."""
         key = self._key(email)
         await self._limiter.check("login_account", key)
-        failures = await self._attempts.failures(key)
-        if failures is None:
-            return
-        wait = failures.last_at + self.delay_after(failures.count) - time.time()
-        if wait > 0:
-            retry = max(1, math.ceil(wait))
-            raise LoginThrottled(
-                f"Too many failed logins for this account; try again in {retry} s.",
-                headers={"Retry-After": str(retry)},
-            )
+        for _ in range(_MAX_RACES):
+            now = time.time()
+            seen = await self._attempts.failures(key)
+            wait = 0.0 if seen is None else seen.last_at + self.delay_after(seen.count) - now
+            if wait > 0:
+                raise self._throttled(wait)
+            if await self._attempts.claim(key, seen, now, self._window):
+                return
+        # Other attempts on this account keep landing first: this one waits its turn.
+        raise self._throttled(1.0)
+
+    @staticmethod
+    def _throttled(wait: float) -> LoginThrottled:
+        retry = max(1, math.ceil(wait))
+        return LoginThrottled(
+            f"Too many failed logins for this account; try again in {retry} s.",
+            headers={"Retry-After": str(retry)},
+        )
 
     async def failed(self, email: str) -> None:
-        await self._attempts.record_failure(self._key(email), time.time(), self._window)
+        """Nothing more to count: `check` counted the attempt when it let it through."""
 
     async def succeeded(self, email: str) -> None:
         await self._attempts.clear(self._key(email))

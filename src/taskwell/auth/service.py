@@ -251,7 +251,8 @@ class AuthService:
         self, session_id: uuid.UUID, user_id: uuid.UUID, now: datetime, reason: str
     ) -> bool:
         ended = await self._store.revoke(session_id, user_id=user_id, now=now, reason=reason)
-        self._guard.forget([session_id])
+        if ended:  # only one's own session: a guessed id must not mark another's as ended
+            self._guard.forget([session_id])
         return ended
 
     async def change_password(

@@ -10,6 +10,7 @@ When the session store is unreachable, access tokens that are still valid keep w
 from __future__ import annotations
 
 import logging
+import math
 import time
 import uuid
 from collections import OrderedDict
@@ -111,5 +112,11 @@ class SessionGuard:
             self._seen.popitem(last=False)
 
     def forget(self, session_ids: Iterable[uuid.UUID]) -> None:
+        """Stop trusting what this process knew of these sessions (they were just ended here).
+
+        Each is remembered as dead but checked long ago: while the store answers, the next
+        request asks it afresh (an id that was not the caller's to end stays alive); while
+        it is down, the session counts as ended rather than as unknown, which the grace
+        would let through again."""
         for session_id in session_ids:
-            self._seen.pop(session_id, None)
+            self._remember(session_id, None, -math.inf)

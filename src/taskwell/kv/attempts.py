@@ -6,7 +6,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from taskwell.kv.errors import StoreUnavailable
 
@@ -25,7 +25,10 @@ class Failures:
 class AttemptLog(Protocol):
     async def failures(self, key: str) -> Failures | None: ...
 
-    async def record_failure(self, key: str, now: float, window_seconds: int) -> Failures: ...
+    async def claim(self, key: str, seen: Failures | None, now: float, window_seconds: int) -> bool:
+        """Count one more attempt at `now` if the record is still `seen` (compare and set);
+        False when another attempt changed it first. The window restarts at `now`."""
+        ...
 
     async def clear(self, key: str) -> None: ...
 
@@ -36,31 +39,48 @@ class MemoryAttemptLog:
         # key -> (count, last failure epoch, monotonic expiry)
         self._entries: OrderedDict[str, tuple[int, float, float]] = OrderedDict()
 
-    async def failures(self, key: str) -> Failures | None:
+    def _current(self, key: str) -> Failures | None:
         entry = self._entries.get(key)
         if entry is None or entry[2] <= time.monotonic():
             return None
         return Failures(entry[0], entry[1])
 
-    async def record_failure(self, key: str, now: float, window_seconds: int) -> Failures:
-        current = await self.failures(key)
+    async def failures(self, key: str) -> Failures | None:
+        return self._current(key)
+
+    async def claim(self, key: str, seen: Failures | None, now: float, window_seconds: int) -> bool:
+        # No await between the comparison and the write: atomic within the event loop.
+        current = self._current(key)
+        if current != seen:
+            return False
         count = (current.count if current else 0) + 1
         self._entries[key] = (count, now, time.monotonic() + window_seconds)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
-        return Failures(count, now)
+        return True
 
     async def clear(self, key: str) -> None:
         self._entries.pop(key, None)
 
 
+# Compare and set on the whole record: a concurrent claim or clear in between wins.
+_CLAIM = """
+local current = redis.call('HMGET', KEYS[1], 'n', 't')
+if (current[1] or '') ~= ARGV[1] or (current[2] or '') ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'n', tostring((tonumber(current[1]) or 0) + 1), 't', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+
+
 class RedisAttemptLog:
-    """A hash per key {n, t}; each failure extends the window, so it slides from the last one."""
+    """A hash per key {n, t}; each attempt extends the window, so it slides from the last one."""
 
     def __init__(self, redis: Redis, prefix: str = "tw:fail:") -> None:
         self._redis = redis
         self._prefix = prefix
+        self._claim = redis.register_script(_CLAIM)
 
     async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
         from redis.exceptions import RedisError
@@ -76,21 +96,16 @@ class RedisAttemptLog:
             return None
         return Failures(int(count), float(last))
 
-    async def record_failure(self, key: str, now: float, window_seconds: int) -> Failures:
-        name = self._prefix + key
+    async def claim(self, key: str, seen: Failures | None, now: float, window_seconds: int) -> bool:
+        # Floats are stored as repr(), which reads back to the same float and the same text.
+        expected = ("", "") if seen is None else (str(seen.count), repr(seen.last_at))
 
-        async def write() -> list[object]:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.hincrby(name, "n", 1)
-                pipe.hset(name, "t", repr(now))
-                pipe.expire(name, window_seconds)
-                result: list[object] = await pipe.execute()
-                return result
+        async def run() -> Any:
+            return await self._claim(
+                keys=[self._prefix + key], args=[*expected, repr(now), window_seconds]
+            )
 
-        replies = await self._call(write)
-        count = replies[0]
-        assert isinstance(count, int)
-        return Failures(count, now)
+        return bool(await self._call(run))
 
     async def clear(self, key: str) -> None:
         await self._call(lambda: self._redis.delete(self._prefix + key))

@@ -1,0 +1,1 @@
+"""Behaviour when a backing service fails, against real processes."""

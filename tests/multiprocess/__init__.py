@@ -1,0 +1,1 @@
+"""Several real app processes sharing one database and one Redis."""
