@@ -109,5 +109,7 @@ def prepare(
     """Drop and create database `name` next to admin_dsn's, migrate it to head and fill it."""
     asyncio.run(recreate(admin_dsn, name))
     base = admin_dsn.rsplit("/", 1)[0]
-    migrate.upgrade(Settings(database_url=f"{base.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"))
+    migrate.upgrade(
+        Settings(database_url=f"{base.replace('postgresql://', 'postgresql+asyncpg://')}/{name}")
+    )
     return asyncio.run(fill(f"{base}/{name}", users, tasks_per_user))

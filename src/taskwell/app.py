@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -64,6 +65,9 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
         async with AppContext.open(settings) as context:
             await ensure_schema_current(context.db, settings)
             app.state.context = context
+            # Everything built at start-up lives as long as the process: keep it out of the
+            # garbage collector's full passes (measured: 80-160 ms pauses under load).
+            gc.freeze()
             background = [asyncio.create_task(_sample_process_forever())]
             if settings.maintenance_interval_seconds > 0:
                 background.append(

@@ -65,7 +65,9 @@ class Settings(BaseSettings):
 
     # Database pool (ignored for SQLite, which uses one connection per task).
     db_pool_size: int = Field(default=10, ge=1, le=500)
-    db_max_overflow: int = Field(default=10, ge=0, le=500)
+    # Overflow connections are opened and closed per request under bursts: measured as
+    # churn on the hot path (docs/benchmarks.md), so none by default; raise pool_size instead.
+    db_max_overflow: int = Field(default=0, ge=0, le=500)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     # Connections older than this are replaced at checkout (below server/proxy idle cut-offs).
     db_pool_recycle_seconds: int = Field(default=1_800, ge=-1)

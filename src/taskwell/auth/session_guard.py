@@ -9,6 +9,7 @@ When the session store is unreachable, access tokens that are still valid keep w
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -57,6 +58,7 @@ class SessionGuard:
         self._outage_since: float | None = None
         # session id -> (principal or None when dead, monotonic time it was checked)
         self._seen: OrderedDict[uuid.UUID, tuple[Principal | None, float]] = OrderedDict()
+        self._loading: dict[uuid.UUID, asyncio.Future[Principal | None]] = {}
 
     async def principal(
         self, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime
@@ -67,12 +69,9 @@ class SessionGuard:
             found = entry[0]
         else:
             try:
-                found = await self._load(session_id, now)
+                found = await self._load_once(session_id, now, checked)
             except StoreUnavailable:
                 found = self._during_outage(entry, user_id, session_id, checked)
-            else:
-                self._outage_since = None
-                self._remember(session_id, found, checked)
         if found is None or found.user_id != user_id:
             return None
         return found
@@ -95,6 +94,31 @@ class SessionGuard:
             return entry[0]
         # Signature and expiry were verified; admin rights wait until the store is back.
         return Principal(user_id, session_id, is_admin=False)
+
+    async def _load_once(
+        self, session_id: uuid.UUID, now: datetime, checked: float
+    ) -> Principal | None:
+        """Concurrent requests of one session share one look-up (under load, each would
+        otherwise reload it, and the memo would save almost nothing)."""
+        running = self._loading.get(session_id)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[Principal | None] = asyncio.get_running_loop().create_future()
+        self._loading[session_id] = future
+        try:
+            found = await self._load(session_id, now)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: an unshared failure is reported once, by raise
+            raise
+        finally:
+            del self._loading[session_id]
+        future.set_result(found)
+        self._outage_since = None
+        # Stamped with the time the look-up began: a logout racing with it is never hidden
+        # for longer than the memo's lifetime.
+        self._remember(session_id, found, checked)
+        return found
 
     async def _load(self, session_id: uuid.UUID, now: datetime) -> Principal | None:
         record = await self._store.get(session_id, now)

@@ -1,0 +1,178 @@
+"""CPU per request of the task list with no HTTP server and no load generator in the way.
+
+    .venv/bin/python bench/cpu_per_request.py            # seeds taskwell_bench first
+    .venv/bin/python bench/cpu_per_request.py --no-seed  # reuse what bench/run.py left
+
+Calls each ASGI app directly (64 concurrent callers, like wrk -c64) and divides this process's
+CPU time by the number of requests: a figure that other processes on a busy machine barely move,
+unlike req/s. A diagnostic for working on the hot path, not a pass/fail benchmark; the
+benchmark is bench/run.py. Also counts SessionGuard look-ups (session + user flags queries).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import uvloop
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.ceiling import create_app as create_ceiling  # noqa: E402
+from bench.run import ADMIN_DSN, DB_NAME, taskwell_env  # noqa: E402
+from bench.seed import PASSWORD, prepare  # noqa: E402
+from taskwell.app import create_app  # noqa: E402
+from taskwell.auth import session_guard  # noqa: E402
+from taskwell.settings import Settings  # noqa: E402
+
+DSN = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
+CONCURRENCY = 64
+App = Callable[..., Any]
+session_loads = 0
+
+
+def _count_session_loads() -> None:
+    original = session_guard.SessionGuard._load
+
+    async def counted(self: Any, *args: Any) -> Any:
+        global session_loads
+        session_loads += 1
+        return await original(self, *args)
+
+    session_guard.SessionGuard._load = counted  # type: ignore[method-assign]
+
+
+def _scope(path: str, query: bytes, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 18000),
+        "state": {},
+    }
+
+
+async def _call(app: App, scope: dict[str, Any]) -> int:
+    status: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+
+    await app(scope, receive, send)
+    return status[0]
+
+
+async def measure(label: str, app: App, scope_of: Callable[[int], dict[str, Any]], n: int) -> None:
+    global session_loads
+
+    async def caller(k: int) -> None:
+        for i in range(n // CONCURRENCY):
+            status = await _call(app, scope_of(k + i))
+            if status != 200:
+                raise RuntimeError(f"{label}: status {status}")
+
+    await asyncio.gather(*(caller(k) for k in range(CONCURRENCY)))  # warm-up
+    session_loads = 0
+    wall, cpu = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(caller(k) for k in range(CONCURRENCY)))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    done = n // CONCURRENCY * CONCURRENCY
+    print(
+        f"{label:48} {1e6 * cpu / done:6.0f} us CPU/req  {done / wall:6.0f} req/s  "
+        f"session look-ups {session_loads}/{done}",
+        flush=True,
+    )
+
+
+async def main(n: int, only: str) -> None:
+    conn = await asyncpg.connect(DSN)
+    try:
+        rows = await conn.fetch("SELECT id, email FROM users ORDER BY email LIMIT $1", CONCURRENCY)
+    finally:
+        await conn.close()
+    people = [(str(r["id"]), r["email"]) for r in rows]
+
+    ceiling = create_ceiling()
+    async with ceiling.router.lifespan_context(ceiling):
+
+        def ceiling_list(i: int) -> dict[str, Any]:
+            return _scope("/api/v1/tasks", b"limit=50", [(b"x-owner", people[i % 64][0].encode())])
+
+        if only in "ceiling: list":
+            await measure("ceiling: list", ceiling, ceiling_list, n)
+
+    variants: dict[str, dict[str, Any]] = {
+        "taskwell (cache off): list": {"cache_enabled": False},
+        "taskwell (cache on, all hits): list": {"cache_enabled": True},
+        "taskwell (cache off, max_overflow 0): list": {
+            "cache_enabled": False,
+            "db_max_overflow": 0,
+        },
+        "taskwell (cache off, session check 60 s): list": {
+            "cache_enabled": False,
+            "session_check_cache_seconds": 60,
+        },
+    }
+    for label, settings in variants.items():
+        if only not in label:
+            continue
+        app = create_app(Settings(**settings))
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://x") as client:
+                tokens = []
+                for _, email in people:
+                    response = await client.post(
+                        "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
+                    )
+                    response.raise_for_status()
+                    tokens.append(f"Bearer {response.json()['access_token']}".encode())
+
+            def taskwell_list(i: int, tokens: list[bytes] = tokens) -> dict[str, Any]:
+                return _scope("/api/v1/tasks", b"limit=50", [(b"authorization", tokens[i % 64])])
+
+            await measure(label, app, taskwell_list, n)
+            if settings == {"cache_enabled": False}:
+                await measure(
+                    "taskwell: /healthz (middleware only)",
+                    app,
+                    lambda _: _scope("/healthz", b"", []),
+                    n,
+                )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--no-seed", action="store_true")
+    parser.add_argument("--only", default="", help="run the variants whose label has this text")
+    args = parser.parse_args()
+    if not CONCURRENCY <= args.requests <= 100_000:
+        parser.error(f"--requests must be {CONCURRENCY}..100000")
+    os.environ.update(taskwell_env(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DB_NAME}"))
+    os.environ.update(TASKWELL_LOG_LEVEL="warning", TASKWELL_BENCH_DSN=DSN)
+    if not args.no_seed:
+        prepare(ADMIN_DSN, DB_NAME, 1000, 100)
+    _count_session_loads()
+    uvloop.run(main(args.requests, args.only))
