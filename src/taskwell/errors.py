@@ -113,6 +113,61 @@ _HTTP_SLUGS = {
 }
 
 
+# The shape every handler below produces, for the OpenAPI document: clients and the
+# schemathesis suite check answers against it. Extra members (`errors`, `current_version`,
+# `checks`) vary by problem type, so the object stays open.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "required": ["type", "title", "status", "detail", "instance"],
+    "properties": {
+        "type": {"type": "string", "description": TYPE_PREFIX + "<slug>"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "in", "message", "code"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "in": {"type": "string"},
+                    "message": {"type": "string"},
+                    "code": {"type": "string"},
+                },
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+
+_PROBLEM_DESCRIPTIONS = {
+    400: "Malformed request: the body is not JSON, or a header or cursor is not valid",
+    401: "Missing, invalid or expired credentials",
+    403: "The credentials may not do this (API key scope, or a signed-in session needed)",
+    404: "Not found (or not yours)",
+    409: "Conflicts with the current state",
+    412: "If-Match names a version that is no longer current",
+    413: "The request body is too large",
+    422: "A field is not valid; `errors` names each one",
+    429: "Too many requests; retry after Retry-After seconds",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries for the problem+json answers a route can give."""
+    return {
+        status: {
+            "description": _PROBLEM_DESCRIPTIONS[status],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}},
+        }
+        for status in sorted(statuses)
+    }
+
+
 def request_id_of(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 

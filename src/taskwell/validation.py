@@ -1,4 +1,4 @@
-"""Shared input rules for request bodies: unknown fields refused, no NUL characters."""
+"""Shared input rules: no unknown fields, no NUL, and the JSON types the document names."""
 
 from __future__ import annotations
 
@@ -30,10 +30,6 @@ def as_utc(value: datetime) -> datetime:
         raise ValueError("must be an instant between years 1 and 9999 in UTC") from exc
 
 
-# A timezone-aware instant, normalised to UTC.
-Instant = Annotated[AwareDatetime, AfterValidator(as_utc)]
-
-
 def _json_type(name: str, *types: type) -> BeforeValidator:
     def check(value: Any) -> Any:
         # The exact type: bool is a subclass of int, and `true` is not a number here.
@@ -61,8 +57,9 @@ def _date_time_text(value: Any) -> Any:
     return value
 
 
-# For instants in bodies and query strings: text shaped as the document's `date-time`.
-DATE_TIME_TEXT = BeforeValidator(_date_time_text)
+# A timezone-aware instant, normalised to UTC, given as text shaped as the OpenAPI
+# document's `date-time` (in bodies and query strings alike).
+Instant = Annotated[AwareDatetime, BeforeValidator(_date_time_text), AfterValidator(as_utc)]
 
 
 def normalise_email(email: str) -> str:

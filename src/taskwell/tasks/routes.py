@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Request, Response, status
 
 from taskwell.auth.deps import OPENAPI_SECURITY, Context, TasksWriter, principal_with_scope
 from taskwell.context import AppContext
+from taskwell.errors import problem_responses
 from taskwell.http import API_V1
 from taskwell.http.conditional import body_etag, expected_versions, none_match, version_etag
 from taskwell.http.query import openapi_parameters, parse_query
@@ -23,11 +24,26 @@ from taskwell.tasks.schemas import (
 )
 from taskwell.tasks.service import ListFilters, TaskBody
 
-router = APIRouter(prefix=f"{API_V1}/tasks", tags=["tasks"])
+# Any task route can meet: no or bad credentials, an API key without the scope, invalid
+# input, the rate limit. Each route adds the problems only it can answer with.
+router = APIRouter(
+    prefix=f"{API_V1}/tasks", tags=["tasks"], responses=problem_responses(401, 403, 422, 429)
+)
 
 _VERSION = TASK_FIELDS.index("version")
 _JSON = "application/json"
 _ETAG_DOC = {"ETag": {"description": "The task's version as an entity tag"}}
+# The hot reads read this header themselves (no FastAPI parameter), so it is declared here.
+_IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "An ETag from an earlier answer; if it is still current, the answer is 304",
+}
+_NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: If-None-Match names the current ETag"}
+}
 
 
 def _task_response(task: TaskBody) -> Response:
@@ -41,7 +57,11 @@ def _not_modified(etag: str) -> Response:
 @router.get(
     "",
     response_model=TaskPage,
-    openapi_extra={**OPENAPI_SECURITY, "parameters": openapi_parameters(TaskListParams)},
+    responses={**_NOT_MODIFIED, **problem_responses(400)},
+    openapi_extra={
+        **OPENAPI_SECURITY,
+        "parameters": [*openapi_parameters(TaskListParams), _IF_NONE_MATCH],
+    },
 )
 async def list_tasks(request: Request) -> Response:
     """Your tasks, filtered and sorted, a page at a time (follow `next_cursor`)."""
@@ -71,7 +91,7 @@ async def list_tasks(request: Request) -> Response:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=TaskOut,
-    responses={201: {"headers": _ETAG_DOC}},
+    responses={201: {"headers": _ETAG_DOC}, **problem_responses(400, 409, 413)},
 )
 async def create_task(
     body: TaskCreate,
@@ -98,8 +118,8 @@ async def create_task(
     "/{task_id}",
     response_model=TaskOut,
     name="get_task",
-    responses={304: {"description": "Not modified"}},
-    openapi_extra=OPENAPI_SECURITY,
+    responses={**_NOT_MODIFIED, **problem_responses(404)},
+    openapi_extra={**OPENAPI_SECURITY, "parameters": [_IF_NONE_MATCH]},
 )
 async def get_task(task_id: uuid.UUID, request: Request) -> Response:
     principal = await principal_with_scope(request, "tasks:read")
@@ -112,7 +132,9 @@ async def get_task(task_id: uuid.UUID, request: Request) -> Response:
 
 
 @router.patch(
-    "/{task_id}", response_model=TaskOut, responses={412: {"description": "Version mismatch"}}
+    "/{task_id}",
+    response_model=TaskOut,
+    responses=problem_responses(400, 404, 412, 413),
 )
 async def update_task(
     task_id: uuid.UUID,
@@ -130,7 +152,7 @@ async def update_task(
 @router.delete(
     "/{task_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={412: {"description": "Version mismatch"}},
+    responses=problem_responses(404, 412),
 )
 async def delete_task(
     task_id: uuid.UUID,

@@ -9,17 +9,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from taskwell.tasks.models import DESCRIPTION_MAX, TITLE_MAX, Priority, TaskStatus
-from taskwell.validation import (
-    DATE_TIME_TEXT,
-    JSON_INTEGER,
-    JSON_NUMBER,
-    CleanStr,
-    StrictModel,
-    as_utc,
-)
+from taskwell.validation import JSON_INTEGER, JSON_NUMBER, CleanStr, Instant, StrictModel
 
 
 def _has_text(value: str) -> str:
@@ -51,7 +44,6 @@ Title = Annotated[
     AfterValidator(_unicode_text),
 ]
 Description = Annotated[CleanStr, Field(max_length=DESCRIPTION_MAX), AfterValidator(_unicode_text)]
-Instant = Annotated[AwareDatetime, DATE_TIME_TEXT, AfterValidator(as_utc)]
 # In bodies, only the documented JSON type (the list filter reads "2" from its query string).
 PriorityIn = Annotated[Priority, JSON_INTEGER]
 Position = Annotated[float, JSON_NUMBER, AfterValidator(_finite), Field(ge=-1e15, le=1e15)]
