@@ -118,9 +118,6 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(ClientIpMiddleware, trusted=settings.trusted_proxy_networks)
-    app.add_middleware(
-        ObserveRequests, log_requests=settings.access_log, record_metrics=settings.metrics_enabled
-    )
     if settings.cors_origin_list:
         app.add_middleware(
             CORSMiddleware,
@@ -148,6 +145,9 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
             ],
             max_age=600,
         )
+    app.add_middleware(
+        ObserveRequests, log_requests=settings.access_log, record_metrics=settings.metrics_enabled
+    )
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     app.add_middleware(RequestIdMiddleware)
     return app

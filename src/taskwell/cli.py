@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 import uvicorn
+from pydantic import ValidationError
 
 from taskwell import __version__
 from taskwell.db import migrate

@@ -8,9 +8,14 @@ from fastapi import APIRouter, Response, status
 
 from taskwell.apikeys.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut
 from taskwell.auth.deps import Context, CurrentPrincipal
+from taskwell.errors import problem_responses
 from taskwell.http import API_V1
 
-router = APIRouter(prefix=f"{API_V1}/api-keys", tags=["api-keys"])
+router = APIRouter(
+    prefix=f"{API_V1}/api-keys",
+    tags=["api-keys"],
+    responses=problem_responses(400, 401, 403, 404, 413, 422, 429),
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated)

@@ -11,11 +11,13 @@ from pydantic import BaseModel
 
 from taskwell.audit.service import AuditEvent, AuditQuery
 from taskwell.auth.deps import Context, CurrentPrincipal
-from taskwell.errors import Forbidden
+from taskwell.errors import Forbidden, problem_responses
 from taskwell.http import API_V1
 from taskwell.validation import Instant
 
-router = APIRouter(prefix=f"{API_V1}/audit", tags=["audit"])
+router = APIRouter(
+    prefix=f"{API_V1}/audit", tags=["audit"], responses=problem_responses(401, 403, 422, 429)
+)
 
 
 class AuditEventOut(BaseModel):

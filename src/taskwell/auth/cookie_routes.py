@@ -10,10 +10,15 @@ from taskwell.auth.deps import Context, CurrentPrincipal
 from taskwell.auth.schemas import LoginIn
 from taskwell.auth.service import ClientInfo, InvalidRefreshToken, TokenPair
 from taskwell.context import AppContext
+from taskwell.errors import problem_responses
 from taskwell.http import API_V1
 from taskwell.http.rate_limit import limit
 
-router = APIRouter(prefix=f"{API_V1}/auth/cookie", tags=["auth"])
+router = APIRouter(
+    prefix=f"{API_V1}/auth/cookie",
+    tags=["auth"],
+    responses=problem_responses(400, 401, 403, 413, 422, 429),
+)
 
 
 class BrowserSession(BaseModel):

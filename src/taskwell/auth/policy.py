@@ -33,9 +33,14 @@ class PasswordPolicy:
         password = normalise(password)
         length = len(password)
         if length < self.min_length or length > self.max_length:
+            message = f"Use between {self.min_length} and {self.max_length} characters."
             raise WeakPassword(
-                f"Use between {self.min_length} and {self.max_length} characters.",
-                extra={"errors": [{"field": "password", "code": "length"}]},
+                message,
+                extra={
+                    "errors": [
+                        {"field": "password", "in": "body", "message": message, "code": "length"}
+                    ]
+                },
             )
         if "\x00" in password:
             raise WeakPassword("The password may not contain NUL characters.")

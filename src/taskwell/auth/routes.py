@@ -16,11 +16,16 @@ from taskwell.auth.schemas import (
     TokenOut,
 )
 from taskwell.auth.service import ClientInfo, TokenPair
+from taskwell.errors import problem_responses
 from taskwell.http import API_V1
 from taskwell.http.rate_limit import limit
 from taskwell.users.schemas import UserOut
 
-router = APIRouter(prefix=API_V1, tags=["auth"])
+router = APIRouter(
+    prefix=API_V1,
+    tags=["auth"],
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 429),
+)
 
 
 def _token_out(pair: TokenPair) -> TokenOut:

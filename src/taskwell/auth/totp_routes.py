@@ -10,10 +10,15 @@ from pydantic import BaseModel, Field
 from taskwell.auth.deps import Context, CurrentPrincipal
 from taskwell.auth.schemas import PasswordField
 from taskwell.auth.service import InvalidCredentials
+from taskwell.errors import problem_responses
 from taskwell.http import API_V1
 from taskwell.validation import CleanStr, StrictModel
 
-router = APIRouter(prefix=f"{API_V1}/auth/totp", tags=["auth"])
+router = APIRouter(
+    prefix=f"{API_V1}/auth/totp",
+    tags=["auth"],
+    responses=problem_responses(400, 401, 403, 409, 413, 422, 429),
+)
 
 
 class TotpStatus(BaseModel):

@@ -31,15 +31,14 @@ _SECRET_VALUES = re.compile(
 _HANDLER_MARK = "_taskwell_handler"
 
 
-def _scrub(value: Any) -> Any:
+def scrub(value: Any) -> Any:
+    """value with credential-named fields replaced and token-like strings masked, at any depth."""
     if isinstance(value, str):
         return _SECRET_VALUES.sub(REDACTED, value)
     if isinstance(value, dict):
-        return {
-            k: REDACTED if _SECRET_NAMES.search(str(k)) else _scrub(v) for k, v in value.items()
-        }
+        return {k: REDACTED if _SECRET_NAMES.search(str(k)) else scrub(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_scrub(v) for v in value]
+        return [scrub(v) for v in value]
     return value
 
 
@@ -52,7 +51,18 @@ def redact_secrets(
         if key != "event" and _SECRET_NAMES.search(key):
             event_dict[key] = REDACTED
         else:
-            event_dict[key] = _scrub(event_dict[key])
+            event_dict[key] = scrub(event_dict[key])
+    return event_dict
+
+
+def redact_rendered_traceback(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Tracebacks become text only after redact_secrets ran; an exception's message can
+    quote a token (a driver error echoing a parameter, say), so mask those too."""
+    for key in ("exception", "stack"):
+        if isinstance(event_dict.get(key), str):
+            event_dict[key] = _SECRET_VALUES.sub(REDACTED, event_dict[key])
     return event_dict
 
 
@@ -84,6 +94,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            redact_rendered_traceback,
             renderer,
         ],
     )
@@ -95,7 +106,13 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+    # The app logs each request itself (ObserveRequests), with the route template and no
+    # query string; uvicorn's own access line would log it twice. Without handlers uvicorn
+    # does not even format it.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False

@@ -11,6 +11,7 @@ from taskwell.observability.metrics import HTTP_DURATION, HTTP_ERRORS, HTTP_IN_F
 
 log = logging.getLogger("taskwell.access")
 UNMATCHED = "<unmatched>"
+INTERNAL_ERROR = "internal-error"  # the problem type errors.py answers unhandled errors with
 
 
 def route_template(scope: Scope) -> str:
@@ -33,11 +34,13 @@ class ObserveRequests:
         started = time.perf_counter()
         status = 500
         sent = 0
+        responded = False
 
         async def observe_send(message: Message) -> None:
-            nonlocal status, sent
+            nonlocal status, sent, responded
             if message["type"] == "http.response.start":
                 status = message["status"]
+                responded = True
             elif message["type"] == "http.response.body":
                 sent += len(message.get("body", b""))
             await send(message)
@@ -46,6 +49,12 @@ class ObserveRequests:
             HTTP_IN_FLIGHT.inc()
         try:
             await self.app(scope, receive, observe_send)
+        except Exception:
+            if not responded:
+                # Starlette's outermost error handler answers past this middleware, so its
+                # problem type is not in the state yet: name it here for the log and metrics.
+                scope.setdefault("state", {})["problem_type"] = INTERNAL_ERROR
+            raise
         finally:
             duration = time.perf_counter() - started
             if self.record_metrics:
