@@ -142,3 +142,43 @@ async def test_repeated_forwarded_for_headers_are_one_list_in_order() -> None:
     assert await _seen_by_app(headers, ("10.0.0.1", 5000)) == ("203.0.113.9", "203.0.113.9")
     headers = [(b"x-forwarded-for", b"6.6.6.6, 203.0.113.9"), (b"x-forwarded-for", b"10.0.0.7")]
     assert await _seen_by_app(headers, ("10.0.0.1", 5000)) == ("203.0.113.9", "203.0.113.9")
+
+
+async def _origin_seen(headers: list[tuple[bytes, bytes]], client: tuple[str, int]) -> str:
+    seen: dict[str, str] = {}
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        host = dict(scope["headers"]).get(b"host", b"").decode()
+        seen["origin"] = f"{scope['scheme']}://{host}"
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        return None
+
+    scope: Scope = {
+        "type": "http",
+        "path": "/",
+        "scheme": "http",
+        "headers": headers,
+        "client": client,
+    }
+    await ClientIpMiddleware(app, PROXIES)(scope, receive, send)
+    return seen["origin"]
+
+
+async def test_a_trusted_proxy_sets_the_origin_the_browser_used() -> None:
+    headers = [
+        (b"host", b"app:8000"),
+        (b"x-forwarded-proto", b"https"),
+        (b"x-forwarded-host", b"tasks.example.com"),
+    ]
+    assert await _origin_seen(headers, ("10.0.0.1", 5000)) == "https://tasks.example.com"
+    assert await _origin_seen(headers, ("198.51.100.20", 5000)) == "http://app:8000"
+    junk = [
+        (b"host", b"app:8000"),
+        (b"x-forwarded-proto", b"gopher"),
+        (b"x-forwarded-host", b"evil.example/\r\nx"),
+    ]
+    assert await _origin_seen(junk, ("10.0.0.1", 5000)) == "http://app:8000"

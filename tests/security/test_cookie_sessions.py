@@ -225,3 +225,32 @@ async def test_insecure_development_cookies_drop_the_host_prefix(
             )
     names = set(_set_cookies(response))
     assert names == {"tw_access", "tw_refresh"}
+
+
+async def test_behind_a_trusted_tls_proxy_the_public_origin_is_accepted(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    """nginx terminates TLS and forwards over http: the browser's Origin is the public one."""
+    app = create_app(settings_factory(trusted_proxies="127.0.0.1"))
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "tasks.example.com"}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
+            await _empty(app)
+            await client.post(
+                "/api/v1/auth/register",
+                json={"email": "proxy@example.com", "password": STRONG_PASSWORD},
+            )
+            public = {**forwarded, "Origin": "https://tasks.example.com"}
+            login = await client.post(
+                LOGIN,
+                json={"email": "proxy@example.com", "password": STRONG_PASSWORD},
+                headers=public,
+            )
+            foreign = await client.post(
+                LOGIN,
+                json={"email": "proxy@example.com", "password": STRONG_PASSWORD},
+                headers={**forwarded, "Origin": "https://evil.example"},
+            )
+    assert login.status_code == 200
+    assert_problem(foreign, 403, "csrf-failed")

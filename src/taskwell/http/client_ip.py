@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -60,6 +61,27 @@ def resolve(peer: str, forwarded_for: str | None, trusted: tuple[Network, ...]) 
     return str(furthest) if furthest is not None else direct
 
 
+_HOST = re.compile(r"^[A-Za-z0-9.\-]{1,253}(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+
+
+def _apply_forwarded_origin(scope: Scope) -> None:
+    """Behind a trusted TLS-terminating proxy, the origin the browser used is the proxy's:
+    take scheme and host from X-Forwarded-Proto / X-Forwarded-Host, so same-origin checks and
+    absolute URLs match what the client sees. Malformed values change nothing."""
+    proto = host = None
+    for name, value in scope["headers"]:
+        if name == b"x-forwarded-proto":
+            proto = value.decode("latin-1").split(",")[-1].strip().lower()
+        elif name == b"x-forwarded-host":
+            host = value.decode("latin-1").split(",")[0].strip()
+    if proto in {"http", "https"}:
+        scope["scheme"] = proto
+    if host and _HOST.match(host):
+        scope["headers"] = [(n, v) for n, v in scope["headers"] if n != b"host"] + [
+            (b"host", host.encode("latin-1"))
+        ]
+
+
 class ClientIpMiddleware:
     """Puts the resolved address in scope["state"]["client_ip"] for limits and logs."""
 
@@ -77,6 +99,8 @@ class ClientIpMiddleware:
                 # adds its own line must not leave the client's line in charge.
                 lines = [v for n, v in scope["headers"] if n == b"x-forwarded-for"]
                 forwarded = b",".join(lines).decode("latin-1") if lines else None
+            if self.trusted and _trusted(_address(peer), self.trusted):
+                _apply_forwarded_origin(scope)
             state = scope.setdefault("state", {})
             state["client_ip"] = resolve(peer, forwarded, self.trusted)
             agent = ""
