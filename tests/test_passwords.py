@@ -212,7 +212,14 @@ async def test_policy_refuses_lengths_outside_12_to_128(
     with pytest.raises(WeakPassword) as caught:
         await policy.check(password, context=[])
 
-    assert caught.value.extra["errors"] == [{"field": "password", "code": "length"}]
+    assert caught.value.extra["errors"] == [
+        {
+            "field": "password",
+            "in": "body",
+            "message": "Use between 12 and 128 characters.",
+            "code": "length",
+        }
+    ]
 
 
 @pytest.mark.parametrize(
