@@ -13,6 +13,7 @@ import sys
 from collections.abc import MutableMapping
 from typing import Any, TextIO
 
+import orjson
 import structlog
 
 from taskwell.settings import Environment, Settings
@@ -66,6 +67,11 @@ def redact_rendered_traceback(
     return event_dict
 
 
+def _json_line(event: Any, **_: Any) -> str:
+    # orjson: several times faster than json.dumps on the one-line-per-request hot path.
+    return orjson.dumps(event, default=str).decode()
+
+
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     json_lines = settings.log_format == "json" or (
         settings.log_format == "auto" and settings.env is Environment.production
@@ -79,7 +85,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
         redact_secrets,
     ]
     renderer: Any = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=_json_line)
         if json_lines
         else structlog.dev.ConsoleRenderer(colors=False)
     )
