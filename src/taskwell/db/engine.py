@@ -131,6 +131,11 @@ class Database:
         finally:
             DB_DURATION.labels("transaction").observe(time.perf_counter() - started)
 
+    async def ping(self) -> None:
+        """One trivial round trip; raises when the database cannot be reached."""
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
     def prepare(self, statement: sa.Select[Any]) -> PreparedQuery:
         return PreparedQuery.compile(statement, self.dialect)
 

@@ -6,7 +6,6 @@ import hmac
 import ipaddress
 
 import orjson
-import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
 
 from taskwell.context import AppContext, get_context
@@ -29,8 +28,7 @@ async def readyz(request: Request) -> Response:
     ctx = get_context(request)
     checks = {"database": "ok", "migrations": "ok"}
     try:
-        async with ctx.db.engine.connect() as conn:
-            await conn.execute(sa.text("SELECT 1"))
+        await ctx.db.ping()
         if await current_revision(ctx.db.engine) != head_revision(ctx.settings):
             checks["migrations"] = "not at head"
     except Exception:  # any failure to reach it means "not ready"

@@ -15,7 +15,6 @@ from taskwell.http import API_V1
 from taskwell.http.conditional import body_etag, expected_versions, none_match, version_etag
 from taskwell.http.query import openapi_parameters, parse_query
 from taskwell.tasks.schemas import (
-    TASK_FIELDS,
     TaskCreate,
     TaskListParams,
     TaskOut,
@@ -30,7 +29,6 @@ router = APIRouter(
     prefix=f"{API_V1}/tasks", tags=["tasks"], responses=problem_responses(401, 403, 422, 429)
 )
 
-_VERSION = TASK_FIELDS.index("version")
 _JSON = "application/json"
 _ETAG_DOC = {"ETag": {"description": "The task's version as an entity tag"}}
 # The hot reads read this header themselves (no FastAPI parameter), so it is declared here.
