@@ -82,7 +82,6 @@ class AuthService:
         self._db = db
         self._users = users
         self.store = store
-        self._store = store
         self._guard = guard
         self._hasher = hasher
         self._policy = policy
@@ -167,7 +166,7 @@ class AuthService:
             async with self._db.transaction() as conn:
                 await self._users.update(conn, creds.user.id, now, password_hash=result.new_hash)
         refresh = new_refresh_token()
-        session_id = await self._store.create(
+        session_id = await self.store.create(
             user_id=creds.user.id,
             refresh_hash=hash_refresh_token(refresh),
             now=now,
@@ -183,7 +182,7 @@ class AuthService:
     async def refresh(self, refresh_token: str) -> TokenPair:
         now = utcnow()
         refresh = new_refresh_token()
-        result = await self._store.rotate(
+        result = await self.store.rotate(
             old_hash=hash_refresh_token(refresh_token),
             new_hash=hash_refresh_token(refresh),
             now=now,
@@ -223,7 +222,7 @@ class AuthService:
         return principal
 
     async def sessions(self, principal: Principal) -> list[SessionRecord]:
-        return await self._store.list_for_user(principal.user_id, utcnow())
+        return await self.store.list_for_user(principal.user_id, utcnow())
 
     async def end_session(self, principal: Principal, session_id: uuid.UUID) -> None:
         if not await self._end(session_id, principal.user_id, utcnow(), "ended-by-user"):
@@ -244,13 +243,13 @@ class AuthService:
     async def end_sessions(
         self, user_id: uuid.UUID, *, reason: str, keep: uuid.UUID | None = None
     ) -> None:
-        ended = await self._store.revoke_all(user_id, now=utcnow(), reason=reason, keep=keep)
+        ended = await self.store.revoke_all(user_id, now=utcnow(), reason=reason, keep=keep)
         self._guard.forget(ended)
 
     async def _end(
         self, session_id: uuid.UUID, user_id: uuid.UUID, now: datetime, reason: str
     ) -> bool:
-        ended = await self._store.revoke(session_id, user_id=user_id, now=now, reason=reason)
+        ended = await self.store.revoke(session_id, user_id=user_id, now=now, reason=reason)
         if ended:  # only one's own session: a guessed id must not mark another's as ended
             self._guard.forget([session_id])
         return ended
