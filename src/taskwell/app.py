@@ -25,6 +25,7 @@ from taskwell.errors import install_error_handlers
 from taskwell.http import API_V1
 from taskwell.http.body_limit import BodyLimitMiddleware
 from taskwell.http.client_ip import ClientIpMiddleware
+from taskwell.http.hot_routes import HotRoutes
 from taskwell.http.rate_limit import RateLimitMiddleware
 from taskwell.http.request_id import RequestIdMiddleware
 from taskwell.http.request_shape import RequestShapeMiddleware
@@ -35,6 +36,7 @@ from taskwell.observability.middleware import ObserveRequests
 from taskwell.observability.routes import router as operations_router
 from taskwell.observability.sentry import init_sentry
 from taskwell.settings import Environment, Settings
+from taskwell.tasks.routes import hot_routes as hot_task_routes
 from taskwell.tasks.routes import router as tasks_router
 from taskwell.users.routes import router as users_router
 
@@ -107,7 +109,8 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
     app.include_router(operations_router)
     # Added last runs first: the request id exists before anything else can fail, the
     # observer times everything inside it, and the client address is known before the rate
-    # limit counts it.
+    # limit counts it. The hot reads are answered innermost, past every check.
+    app.add_middleware(HotRoutes, routes=hot_task_routes())
     app.add_middleware(
         RequestShapeMiddleware,
         max_url_bytes=settings.max_url_bytes,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import orjson
@@ -373,11 +373,30 @@ async def _on_database_error(request: Request, exc: Exception) -> Response:
     )
 
 
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+# Expected errors and their answers; anything else is a 500 (_on_unexpected).
+_HANDLERS: dict[type[Exception], Handler] = {
+    DomainError: _on_domain_error,
+    sa_exc.DBAPIError: _on_database_error,
+    sa_exc.TimeoutError: _on_database_error,
+    ConnectionError: _on_database_error,
+    RequestValidationError: _on_validation_error,
+    StarletteHTTPException: _on_http_exception,
+}
+
+
+async def handled_response(request: Request, exc: Exception) -> Response | None:
+    """The answer to an expected error, as the installed handlers give it; None otherwise.
+
+    For code that runs outside FastAPI's exception middleware (http/hot_routes.py)."""
+    for kind in type(exc).__mro__:
+        handler = _HANDLERS.get(kind)
+        if handler is not None:
+            return await handler(request, exc)
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, _on_domain_error)
-    app.add_exception_handler(sa_exc.DBAPIError, _on_database_error)
-    app.add_exception_handler(sa_exc.TimeoutError, _on_database_error)
-    app.add_exception_handler(ConnectionError, _on_database_error)
-    app.add_exception_handler(RequestValidationError, _on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    for kind, handler in _HANDLERS.items():
+        app.add_exception_handler(kind, handler)
     app.add_exception_handler(Exception, _on_unexpected)

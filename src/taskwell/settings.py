@@ -65,6 +65,8 @@ class Settings(BaseSettings):
 
     # Database pool (ignored for SQLite, which uses one connection per task).
     db_pool_size: int = Field(default=10, ge=1, le=500)
+    # PostgreSQL only: the prepared hot reads have their own asyncpg pool (db/read_pool.py).
+    db_read_pool_size: int = Field(default=10, ge=1, le=500)
     # Overflow connections are opened and closed per request under bursts: measured as
     # churn on the hot path (docs/benchmarks.md), so none by default; raise pool_size instead.
     db_max_overflow: int = Field(default=0, ge=0, le=500)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -10,17 +11,30 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from taskwell.db.prepared import PreparedQuery
+from taskwell.db.read_pool import ReadPool
 from taskwell.observability.metrics import DB_DURATION, DB_POOL_IN_USE, DB_POOL_SIZE
 from taskwell.settings import Settings
 
 # Dead pooled connections found by one read before it gives up (each is dropped).
 _READ_ATTEMPTS = 3
+
+
+def _asyncpg_connect_args(settings: Settings, url: sa.URL) -> dict[str, Any]:
+    """What asyncpg.connect gets besides the URL's own parts, on both pools."""
+    # Behind PgBouncer in transaction mode this must be 0 (docs/scaling.md).
+    connect_args: dict[str, Any] = {"statement_cache_size": settings.db_statement_cache_size}
+    # The setting decides, "disable" included (asyncpg's default would try TLS unverified
+    # or follow PGSSLMODE), unless a legacy URL carries ssl= itself; settings refuse both.
+    if not {"ssl", "sslmode"} & url.query.keys():
+        connect_args["ssl"] = _ssl_context(settings)
+    return connect_args
 
 
 def make_engine(settings: Settings) -> AsyncEngine:
@@ -31,15 +45,10 @@ def make_engine(settings: Settings) -> AsyncEngine:
         return engine
     connect_args: dict[str, Any] = {}
     if url.get_driver_name() == "asyncpg":
-        # Behind PgBouncer in transaction mode this must be 0 (docs/scaling.md).
-        connect_args["statement_cache_size"] = settings.db_statement_cache_size
+        connect_args = _asyncpg_connect_args(settings, url)
         url = url.update_query_dict(
             {"prepared_statement_cache_size": str(settings.db_statement_cache_size)}
         )
-        # The setting decides, "disable" included (asyncpg's default would try TLS unverified
-        # or follow PGSSLMODE), unless a legacy URL carries ssl= itself; settings refuse both.
-        if not {"ssl", "sslmode"} & url.query.keys():
-            connect_args["ssl"] = _ssl_context(settings)
     elif settings.database_ssl_mode != "disable":
         # Better to refuse than to connect in clear text while TLS was asked for.
         raise ValueError(
@@ -97,10 +106,10 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _instrument_pool(engine: AsyncEngine, settings: Settings) -> None:
+def _instrument_pool(engine: AsyncEngine, settings: Settings, reads: ReadPool | None) -> None:
     pool = engine.sync_engine.pool
-    size = pool.size() if hasattr(pool, "size") else 1
-    DB_POOL_SIZE.set(size + settings.db_max_overflow if hasattr(pool, "size") else size)
+    size = pool.size() + settings.db_max_overflow if hasattr(pool, "size") else 1
+    DB_POOL_SIZE.set(size + (settings.db_read_pool_size if reads is not None else 0))
     event.listen(pool, "checkout", lambda *_: DB_POOL_IN_USE.inc())
     event.listen(pool, "checkin", lambda *_: DB_POOL_IN_USE.dec())
 
@@ -108,18 +117,25 @@ def _instrument_pool(engine: AsyncEngine, settings: Settings) -> None:
 class Database:
     """The one handle features use: transactions for writes, prepared reads for hot paths."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, reads: ReadPool | None = None) -> None:
         self.engine = engine
         self.dialect = engine.dialect
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self._reads = reads
+        self._read_duration = DB_DURATION.labels("read")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
         engine = make_engine(settings)
-        _instrument_pool(engine, settings)
-        return cls(engine)
+        reads = None
+        if engine.dialect.driver == "asyncpg":
+            reads = ReadPool(engine, settings, _asyncpg_connect_args(settings, engine.url))
+        _instrument_pool(engine, settings, reads)
+        return cls(engine, reads)
 
     async def dispose(self) -> None:
+        if self._reads is not None:
+            await self._reads.close()
         await self.engine.dispose()
 
     @asynccontextmanager
@@ -141,23 +157,32 @@ class Database:
 
     async def fetch(
         self, query: PreparedQuery, params: Mapping[str, Any] | None = None
-    ) -> list[tuple[Any, ...]]:
+    ) -> Sequence[Sequence[Any]]:
         """Run a prepared read straight on the driver: no ORM, no per-row wrapper objects.
 
         This is the hot path (see docs/benchmarks.md): SQLAlchemy builds and compiles the
         statement once per shape, then each call costs one pool checkout and one round trip.
+        Rows are indexable by column position (tuples, or asyncpg's records).
         """
         args = query.bind(params or {})
         started = time.perf_counter()
         try:
+            if self._reads is not None:
+                try:
+                    return await self._reads.fetch(query.sql, args, _READ_ATTEMPTS)
+                except (sa_exc.TimeoutError, asyncio.CancelledError):
+                    raise
+                except Exception as exc:
+                    # Callers see the same error type as on the SQLAlchemy path.
+                    raise DBAPIError(query.sql, args, exc) from exc
             return await self._fetch(query, args)
         finally:
-            DB_DURATION.labels("read").observe(time.perf_counter() - started)
+            self._read_duration.observe(time.perf_counter() - started)
 
     async def _fetch(self, query: PreparedQuery, args: list[Any]) -> list[tuple[Any, ...]]:
-        # A read is safe to repeat: a connection that died in the pool (database restart,
-        # failover) is dropped and the read tried once more on a fresh one. This replaces
-        # pool_pre_ping, which would cost a round trip on every checkout.
+        # A read is safe to repeat: a connection that died in the pool is dropped and the
+        # read tried once more on a fresh one. This replaces pool_pre_ping, which would cost
+        # a round trip on every checkout.
         for attempt in range(1, _READ_ATTEMPTS + 1):
             async with self.engine.connect() as conn:
                 fairy = await conn.get_raw_connection()
@@ -173,12 +198,11 @@ class Database:
                         await conn.invalidate()
                         if attempt < _READ_ATTEMPTS:
                             continue
-                    # Callers see the same error type as on the SQLAlchemy path.
                     raise DBAPIError(query.sql, args, exc) from exc
         raise AssertionError("unreachable")
 
     async def fetch_one(
         self, query: PreparedQuery, params: Mapping[str, Any] | None = None
-    ) -> tuple[Any, ...] | None:
+    ) -> Sequence[Any] | None:
         rows = await self.fetch(query, params)
         return rows[0] if rows else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -164,14 +165,14 @@ class TaskRepository:
     def _prepare_list(self, shape: ListShape) -> PreparedQuery:
         return self._db.prepare(build_list(shape))
 
-    async def get(self, owner_id: uuid.UUID, task_id: uuid.UUID) -> tuple[Any, ...] | None:
+    async def get(self, owner_id: uuid.UUID, task_id: uuid.UUID) -> Sequence[Any] | None:
         return await self._db.fetch_one(self._get, {"owner": owner_id, "task_id": task_id})
 
     async def current_version(self, owner_id: uuid.UUID, task_id: uuid.UUID) -> int | None:
         row = await self._db.fetch_one(self._version, {"owner": owner_id, "task_id": task_id})
         return int(row[0]) if row else None
 
-    async def list(self, query: ListQuery) -> list[tuple[Any, ...]]:
+    async def list(self, query: ListQuery) -> Sequence[Sequence[Any]]:
         return await self._db.fetch(self._prepared_list(query.shape()), query.params())
 
     async def insert(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Request, Response, status
+from fastapi.routing import APIRoute
 
 from taskwell.auth.deps import OPENAPI_SECURITY, Context, TasksWriter, principal_with_scope
 from taskwell.context import AppContext
@@ -160,3 +161,10 @@ async def delete_task(
 ) -> Response:
     await ctx.tasks.delete(principal.user_id, task_id, expected_versions(if_match))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def hot_routes() -> list[APIRoute]:
+    """The reads served past FastAPI's router (http/hot_routes.py): GET /tasks and
+    GET /tasks/{task_id}. Their endpoints take the Request and the path parameters only."""
+    hot = {"list_tasks", "get_task"}
+    return [r for r in router.routes if isinstance(r, APIRoute) and r.name in hot]

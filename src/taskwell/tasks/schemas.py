@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -154,7 +155,7 @@ def _default(value: Any) -> Any:
     raise TypeError
 
 
-def task_dict(row: tuple[Any, ...]) -> dict[str, Any]:
+def task_dict(row: Sequence[Any]) -> dict[str, Any]:
     return dict(zip(TASK_FIELDS, row, strict=True))
 
 

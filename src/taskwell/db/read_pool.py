@@ -1,0 +1,94 @@
+"""PostgreSQL's read pool: prepared reads straight on an asyncpg pool.
+
+SQLAlchemy's pool checkout and check-in (AsyncEngine.connect, get_raw_connection, close: greenlet
+hops and pool events) cost about as much CPU as the list query's round trip itself
+(docs/benchmarks.md), so the hot reads do not go through it on PostgreSQL. Writes and
+everything transactional keep using the engine; each pool has its own size in settings
+(TASKWELL_DB_POOL_SIZE for the engine, TASKWELL_DB_READ_POOL_SIZE here). Both connect with the
+same arguments (address, credentials, TLS, statement cache), derived from the engine's URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from taskwell.observability.metrics import DB_POOL_IN_USE
+from taskwell.settings import Settings
+
+# SQLAlchemy's own options in its asyncpg connect arguments; asyncpg.connect knows none of them.
+_SQLALCHEMY_ONLY = (
+    "prepared_statement_cache_size",
+    "prepared_statement_name_func",
+    "async_fallback",
+)
+
+
+async def _no_reset(_: asyncpg.Connection) -> None:
+    """By default asyncpg resets a connection on release (one more round trip per read).
+    These connections only ever run single SELECTs outside transactions: nothing to reset."""
+
+
+class ReadPool:
+    def __init__(self, engine: AsyncEngine, settings: Settings, connect_args: dict[str, Any]):
+        _, kwargs = engine.dialect.create_connect_args(engine.url)
+        for name in _SQLALCHEMY_ONLY:
+            kwargs.pop(name, None)
+        self._connect = {**kwargs, **connect_args}
+        self._size = settings.db_read_pool_size
+        self._timeout = settings.db_pool_timeout_seconds
+        self._idle_lifetime = max(0, settings.db_pool_recycle_seconds)
+        self._pool: asyncpg.Pool | None = None
+        self._opening: asyncio.Lock | None = None
+
+    async def _open(self) -> asyncpg.Pool:
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        async with self._opening:
+            if self._pool is None:
+                # min_size 0: connections open on demand and close after idling, so an idle
+                # instance holds none.
+                self._pool = await asyncpg.create_pool(
+                    min_size=0,
+                    max_size=self._size,
+                    max_inactive_connection_lifetime=self._idle_lifetime,
+                    reset=_no_reset,
+                    **self._connect,
+                )
+            return self._pool
+
+    async def fetch(self, sql: str, args: Sequence[Any], attempts: int) -> list[asyncpg.Record]:
+        """Run one read. A connection that died in the pool (database restart, failover) is
+        dropped and the read tried again on a fresh one: a read is safe to repeat."""
+        pool = self._pool or await self._open()
+        for attempt in range(1, attempts + 1):
+            try:
+                connection = await pool.acquire(timeout=self._timeout)
+            except TimeoutError:
+                # The same error as the engine's pool gives: answered 503 database-unavailable.
+                raise sa_exc.TimeoutError(
+                    f"no read connection free within {self._timeout} s "
+                    f"(TASKWELL_DB_READ_POOL_SIZE={self._size})"
+                ) from None
+            DB_POOL_IN_USE.inc()
+            try:
+                rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
+                return rows
+            except Exception:
+                if connection.is_closed() and attempt < attempts:
+                    continue
+                raise
+            finally:
+                DB_POOL_IN_USE.dec()
+                await pool.release(connection)
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
