@@ -23,7 +23,25 @@ def _is_list(model: type[BaseModel], name: str) -> bool:
     return typing.get_origin(annotation) is list
 
 
+# Validated queries of frozen models, by raw query string: a client scrolling or polling sends
+# the same few strings again and again, and validation is a pure function of the string.
+_PARSED: dict[tuple[type[BaseModel], bytes], BaseModel] = {}
+_PARSED_ENTRIES = 1024
+
+
 def parse_query(model: type[M], request: Request) -> M:
+    if not model.model_config.get("frozen"):
+        return _parse(model, request)
+    key = (model, request.scope["query_string"])
+    found = _PARSED.get(key)
+    if found is None:
+        if len(_PARSED) >= _PARSED_ENTRIES:
+            _PARSED.clear()
+        found = _PARSED[key] = _parse(model, request)
+    return found  # type: ignore[return-value]
+
+
+def _parse(model: type[M], request: Request) -> M:
     lists = {name for name in model.model_fields if _is_list(model, name)}
     data: dict[str, Any] = {}
     for key, value in request.query_params.multi_items():

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, Request
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskwell.errors import DomainError, send_problem
@@ -52,9 +51,14 @@ class RateLimitMiddleware:
             if message["type"] == "http.response.start":
                 decision = state.get(_STATE_KEY)
                 if isinstance(decision, Decision):
-                    headers = MutableHeaders(scope=message)
-                    for name, value in decision.headers().items():
-                        headers.setdefault(name, value)
+                    headers = list(message.get("headers", ()))
+                    # A 429 carries its own; otherwise add the tightest limit's.
+                    if not any(name.lower() == b"ratelimit-limit" for name, _ in headers):
+                        headers += [
+                            (name.lower().encode(), value.encode())
+                            for name, value in decision.headers().items()
+                        ]
+                        message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
