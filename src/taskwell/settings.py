@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import parse_qs, urlsplit
 
-from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -158,7 +157,10 @@ class Settings(BaseSettings):
     )
     @classmethod
     def _rate_limit_parses(cls, value: str) -> str:
-        parse(value)  # raises ValueError with the reason
+        # Imported here: kv.ratelimit imports errors, which imports this module.
+        from taskwell.kv.ratelimit import parse_rule
+
+        parse_rule(value)  # raises ValueError with the reason
         return value
 
     @field_validator("trusted_proxies", "metrics_allowed_networks")

@@ -11,11 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
-from limits.aio.storage import MemoryStorage
 
 from taskwell.auth import login_throttle
 from taskwell.kv.attempts import MemoryAttemptLog
-from taskwell.kv.ratelimit import RateLimiter
+from taskwell.kv.ratelimit import RateLimiter, make_storage
 from taskwell.settings import Settings
 from tests.conftest import assert_problem
 from tests.support import ME, bearer, forwarded, login, register, serve
@@ -235,6 +234,6 @@ def test_the_wait_grows_exponentially_and_stays_capped_for_any_count(
     throttled_settings: Settings, failures: int, delay: float
 ) -> None:
     """A long campaign against one account (a wide window, a small cap) must not overflow."""
-    limiter = RateLimiter(MemoryStorage(), throttled_settings.rate_limit_rules, frozenset())
+    limiter = RateLimiter(make_storage(None), throttled_settings.rate_limit_rules, frozenset())
     throttle = login_throttle.LoginThrottle(throttled_settings, MemoryAttemptLog(), limiter)
     assert throttle.delay_after(failures) == delay
