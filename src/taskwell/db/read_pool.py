@@ -45,12 +45,19 @@ class ReadPool:
         self._idle_lifetime = max(0, settings.db_pool_recycle_seconds)
         self._pool: asyncpg.Pool | None = None
         self._opening: asyncio.Lock | None = None
+        # First come, first served: asyncpg's pool hands a released connection to whichever
+        # coroutine asks next, so under load a request that waited can lose it again and
+        # again to newcomers (measured: p99 several times the median). A FIFO semaphore of the
+        # pool's size in front of it queues readers fairly; the pool itself never makes
+        # anyone wait.
+        self._gate: asyncio.Semaphore | None = None
 
     async def _open(self) -> asyncpg.Pool:
         if self._opening is None:
             self._opening = asyncio.Lock()
         async with self._opening:
             if self._pool is None:
+                self._gate = asyncio.Semaphore(self._size)
                 # min_size 0: connections open on demand and close after idling, so an idle
                 # instance holds none.
                 self._pool = await asyncpg.create_pool(
@@ -66,27 +73,40 @@ class ReadPool:
         """Run one read. A connection that died in the pool (database restart, failover) is
         dropped and the read tried again on a fresh one: a read is safe to repeat."""
         pool = self._pool or await self._open()
-        for attempt in range(1, attempts + 1):
-            try:
+        gate = self._gate
+        assert gate is not None
+        await self._enter(gate)
+        try:
+            for attempt in range(1, attempts + 1):
                 connection = await pool.acquire(timeout=self._timeout)
-            except TimeoutError:
-                # The same error as the engine's pool gives: answered 503 database-unavailable.
-                raise sa_exc.TimeoutError(
-                    f"no read connection free within {self._timeout} s "
-                    f"(TASKWELL_DB_READ_POOL_SIZE={self._size})"
-                ) from None
-            DB_POOL_IN_USE.inc()
-            try:
-                rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
-                return rows
-            except Exception:
-                if connection.is_closed() and attempt < attempts:
-                    continue
-                raise
-            finally:
-                DB_POOL_IN_USE.dec()
-                await pool.release(connection)
-        raise AssertionError("unreachable")
+                DB_POOL_IN_USE.inc()
+                try:
+                    rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
+                    return rows
+                except Exception:
+                    if connection.is_closed() and attempt < attempts:
+                        continue
+                    raise
+                finally:
+                    DB_POOL_IN_USE.dec()
+                    await pool.release(connection)
+            raise AssertionError("unreachable")
+        finally:
+            gate.release()
+
+    async def _enter(self, gate: asyncio.Semaphore) -> None:
+        if not gate.locked():
+            await gate.acquire()  # returns at once: no timer needed
+            return
+        try:
+            async with asyncio.timeout(self._timeout):
+                await gate.acquire()
+        except TimeoutError:
+            # The same error as the engine's pool gives: answered 503 database-unavailable.
+            raise sa_exc.TimeoutError(
+                f"no read connection free within {self._timeout} s "
+                f"(TASKWELL_DB_READ_POOL_SIZE={self._size})"
+            ) from None
 
     async def close(self) -> None:
         if self._pool is not None:
