@@ -93,6 +93,10 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
         openapi_url=f"{API_V1}/openapi.json",
         docs_url="/api/docs" if docs_enabled else None,
         redoc_url=None,
+        # FastAPI's own OpenTelemetry hooks: metrics, logs and errors go to Prometheus,
+        # structlog and Sentry here. Off, they cost nothing; left on, every request looked up
+        # the global providers (and the environment) just to find them unconfigured.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
     install_error_handlers(app)
