@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.ceiling import create_app as create_ceiling  # noqa: E402
-from bench.run import ADMIN_DSN, DB_NAME, taskwell_env  # noqa: E402
+from bench.run import ADMIN_DSN, DB_NAME, REDIS_URL, taskwell_env  # noqa: E402
 from bench.seed import PASSWORD, prepare  # noqa: E402
 from taskwell.app import create_app  # noqa: E402
 from taskwell.auth import session_guard  # noqa: E402
@@ -132,6 +132,11 @@ async def main(n: int, only: str) -> None:
         "taskwell (cache off, session check 60 s): list": {
             "cache_enabled": False,
             "session_check_cache_seconds": 60,
+        },
+        "taskwell (Redis, cache off): list": {"cache_enabled": False, "redis_url": REDIS_URL},
+        "taskwell (Redis, cache on, all hits): list": {
+            "cache_enabled": True,
+            "redis_url": REDIS_URL,
         },
     }
     for label, settings in variants.items():

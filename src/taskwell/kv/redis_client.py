@@ -11,17 +11,22 @@ if TYPE_CHECKING:
 
 
 def make_redis(settings: Settings) -> Redis:
-    from redis.asyncio import Redis
+    from redis.asyncio import BlockingConnectionPool, Redis
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
 
     assert settings.redis_url is not None
-    # No retries inside redis-py: callers decide (fail open, fail closed, grace) at once.
-    return Redis.from_url(
+    # Blocking: with more commands in flight than connections, a command waits (up to the
+    # timeout) for a free one. The default pool raises "Too many connections" instead, which
+    # under load turned into rate limits failing open and cache reads missing.
+    pool = BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=settings.redis_max_connections,
+        timeout=settings.redis_timeout_seconds,
         socket_timeout=settings.redis_timeout_seconds,
         socket_connect_timeout=settings.redis_timeout_seconds,
-        max_connections=settings.redis_max_connections,
         health_check_interval=30,
+        # No retries inside redis-py: callers decide (fail open, fail closed, grace) at once.
         retry=Retry(NoBackoff(), 0),
     )
+    return Redis.from_pool(pool)  # the client owns the pool: closing it closes the pool
