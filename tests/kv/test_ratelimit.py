@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -31,7 +31,7 @@ from taskwell.kv.ratelimit import (
     parse_rule,
 )
 from taskwell.settings import Settings
-from tests.support.processes import REDIS_SERVER, RedisProcess, free_port
+from tests.support.processes import free_port
 
 T0 = 1_699_999_200.0  # the start of an hour (so of a minute and a second too)
 RULES = {"default": "10/minute", "burst": "5/second", "login": "3/hour"}
@@ -47,24 +47,6 @@ class Clock:
     def at(self, seconds: float) -> Clock:
         self.now = T0 + seconds
         return self
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
-    if REDIS_SERVER is None:
-        pytest.skip("redis-server is not installed")
-    with RedisProcess(tmp_path_factory.mktemp("redis")) as server:
-        yield server
-
-
-@pytest.fixture
-async def redis(redis_server: RedisProcess) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url())
-    await client.flushall()
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 @pytest.fixture(params=["memory", "redis"])
