@@ -123,6 +123,7 @@ class Database:
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._reads = reads
         self._read_duration = DB_DURATION.labels("read")
+        self._transaction_duration = DB_DURATION.labels("transaction")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -145,7 +146,7 @@ class Database:
             async with self.engine.begin() as conn:
                 yield conn
         finally:
-            DB_DURATION.labels("transaction").observe(time.perf_counter() - started)
+            self._transaction_duration.observe(time.perf_counter() - started)
 
     async def ping(self) -> None:
         """One trivial round trip; raises when the database cannot be reached."""

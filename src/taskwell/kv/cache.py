@@ -27,6 +27,8 @@ T = TypeVar("T")
 log = logging.getLogger("taskwell.cache")
 
 EMPTY_TAG = b"-"
+_HITS = CACHE_REQUESTS.labels("hit")
+_MISSES = CACHE_REQUESTS.labels("miss")
 
 
 def new_tag() -> bytes:
@@ -177,10 +179,10 @@ class CachedReads:
             return await load()
         if value is not None:
             self.hits += 1
-            CACHE_REQUESTS.labels("hit").inc()
+            _HITS.inc()
             return value
         self.misses += 1
-        CACHE_REQUESTS.labels("miss").inc()
+        _MISSES.inc()
         key = (bucket, slot, tag)
         running = self._inflight.get(key)
         if running is not None:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from taskwell.observability.metrics import HTTP_DURATION, HTTP_ERRORS, HTTP_IN_FLIGHT
+from taskwell.observability.logging import ACCESS_LOG
+from taskwell.observability.metrics import (
+    HTTP_DURATION_CHILDREN,
+    HTTP_ERRORS_CHILDREN,
+    HTTP_REQUESTS_IN_FLIGHT,
+)
 
-log = logging.getLogger("taskwell.access")
 UNMATCHED = "<unmatched>"
+# Methods as metric labels: a lenient HTTP parser accepts any token as a method, so anything
+# else is counted as "other" (label values stay bounded).
+_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 INTERNAL_ERROR = "internal-error"  # the problem type errors.py answers unhandled errors with
 
 
@@ -21,11 +27,71 @@ def route_template(scope: Scope) -> str:
     return path if isinstance(path, str) else UNMATCHED
 
 
+def mark_unanswered(scope: Scope) -> None:
+    """The app raised before a response started. Starlette's outermost error handler answers
+    past this layer, so its problem type is not in the state yet: name it for the log and
+    metrics."""
+    scope.setdefault("state", {})["problem_type"] = INTERNAL_ERROR
+
+
+class RequestObserver:
+    """Records one answered request: the access line and the HTTP metrics.
+
+    Plain methods, so any middleware that sees the response go out can observe requests
+    (ObserveRequests is the one that does it today; a combined edge middleware could instead):
+
+        observer.start()                      # before calling the app
+        try:
+            ...                               # call the app, note status and bytes sent
+        except Exception:
+            if not responded:
+                mark_unanswered(scope)        # and report status 500
+            raise
+        finally:
+            observer.finish(scope, status, duration_seconds, bytes_sent)
+
+    finish() ends what start() began (the in-flight gauge): call each once per request. It
+    reads scope["route"] and scope["state"]: problem_type, user_id, request_id, client_ip.
+    """
+
+    def __init__(self, *, log_requests: bool, record_metrics: bool) -> None:
+        self.log_requests = log_requests
+        self.record_metrics = record_metrics
+
+    def start(self) -> None:
+        if self.record_metrics:
+            HTTP_REQUESTS_IN_FLIGHT.enter()
+
+    def finish(self, scope: Scope, status: int, duration_seconds: float, bytes_sent: int) -> None:
+        route = route_template(scope)
+        problem = (scope.get("state") or {}).get("problem_type", "") if status >= 400 else ""
+        if self.record_metrics:
+            HTTP_REQUESTS_IN_FLIGHT.leave()
+            status_label = str(status)
+            method = scope["method"] if scope["method"] in _METHODS else "other"
+            HTTP_DURATION_CHILDREN(method, route, status_label).observe(duration_seconds)
+            if status >= 400:
+                HTTP_ERRORS_CHILDREN(route, status_label, problem or "none").inc()
+        if self.log_requests:
+            ACCESS_LOG.request(
+                scope,
+                route=route,
+                status=status,
+                duration_seconds=duration_seconds,
+                bytes_sent=bytes_sent,
+                problem_type=problem or None,
+            )
+
+
 class ObserveRequests:
+    """ASGI middleware around the app: times each HTTP request and hands it to a
+    RequestObserver once the response is out (or the app failed)."""
+
     def __init__(self, app: ASGIApp, *, log_requests: bool, record_metrics: bool) -> None:
         self.app = app
         self.log_requests = log_requests
         self.record_metrics = record_metrics
+        self.observer = RequestObserver(log_requests=log_requests, record_metrics=record_metrics)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not (self.log_requests or self.record_metrics):
@@ -45,44 +111,12 @@ class ObserveRequests:
                 sent += len(message.get("body", b""))
             await send(message)
 
-        if self.record_metrics:
-            HTTP_IN_FLIGHT.inc()
+        self.observer.start()
         try:
             await self.app(scope, receive, observe_send)
         except Exception:
             if not responded:
-                # Starlette's outermost error handler answers past this middleware, so its
-                # problem type is not in the state yet: name it here for the log and metrics.
-                scope.setdefault("state", {})["problem_type"] = INTERNAL_ERROR
+                mark_unanswered(scope)
             raise
         finally:
-            duration = time.perf_counter() - started
-            if self.record_metrics:
-                HTTP_IN_FLIGHT.dec()
-            self._finish(scope, status, duration, sent)
-
-    def _finish(self, scope: Scope, status: int, duration: float, sent: int) -> None:
-        route = route_template(scope)
-        state = scope.get("state", {})
-        problem = state.get("problem_type", "") if status >= 400 else ""
-        if self.record_metrics:
-            HTTP_DURATION.labels(scope["method"], route, str(status)).observe(duration)
-            if status >= 400:
-                HTTP_ERRORS.labels(route, str(status), problem or "none").inc()
-        if self.log_requests:
-            user_id = state.get("user_id")
-            log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "route": route,
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round(duration * 1000, 2),
-                    "request_id": state.get("request_id"),
-                    "user_id": str(user_id) if user_id else None,
-                    "client_ip": state.get("client_ip"),
-                    "bytes": sent,
-                    "problem_type": problem or None,
-                },
-            )
+            self.observer.finish(scope, status, time.perf_counter() - started, sent)
