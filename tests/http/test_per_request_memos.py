@@ -20,11 +20,19 @@ def test_request_ids_are_32_hex_and_never_repeat() -> None:
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in made)
 
 
-def test_a_forked_process_gets_its_own_request_id_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_forked_process_gets_its_own_request_id_prefix() -> None:
     ids = request_id.RequestIds()
     parent = ids.new()
-    monkeypatch.setattr(os, "getpid", lambda: -7)
-    child = ids.new()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its first id and leave at once
+        os.write(write, ids.new().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    assert len(child) == 32
     assert parent[:16] != child[:16]
 
 

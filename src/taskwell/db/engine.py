@@ -19,7 +19,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from taskwell.db.prepared import PreparedQuery
 from taskwell.db.read_pool import ReadPool
-from taskwell.observability.metrics import DB_DURATION, DB_POOL_IN_USE, DB_POOL_SIZE
+from taskwell.observability.metrics import DB_CONNECTIONS_IN_USE, DB_DURATION, DB_POOL_SIZE
 from taskwell.settings import Settings
 
 # Dead pooled connections found by one read before it gives up (each is dropped).
@@ -110,8 +110,8 @@ def _instrument_pool(engine: AsyncEngine, settings: Settings, reads: ReadPool | 
     pool = engine.sync_engine.pool
     size = pool.size() + settings.db_max_overflow if hasattr(pool, "size") else 1
     DB_POOL_SIZE.set(size + (settings.db_read_pool_size if reads is not None else 0))
-    event.listen(pool, "checkout", lambda *_: DB_POOL_IN_USE.inc())
-    event.listen(pool, "checkin", lambda *_: DB_POOL_IN_USE.dec())
+    event.listen(pool, "checkout", lambda *_: DB_CONNECTIONS_IN_USE.enter())
+    event.listen(pool, "checkin", lambda *_: DB_CONNECTIONS_IN_USE.leave())
 
 
 class Database:

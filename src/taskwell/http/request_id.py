@@ -18,15 +18,14 @@ class RequestIds:
     (uuid4 read /dev/urandom on every request, measured at ~4% of the task list's CPU)."""
 
     def __init__(self) -> None:
-        self._pid = -1
-        self._prefix = ""
-        self._counter = itertools.count()
+        self._renew()
+        os.register_at_fork(after_in_child=self._renew)
+
+    def _renew(self) -> None:
+        self._prefix = secrets.token_hex(8)
+        self._counter = itertools.count(secrets.randbelow(1 << 32))
 
     def new(self) -> str:
-        if self._pid != os.getpid():
-            self._pid = os.getpid()
-            self._prefix = secrets.token_hex(8)
-            self._counter = itertools.count(secrets.randbelow(1 << 32))
         return f"{self._prefix}{next(self._counter) & 0xFFFFFFFFFFFFFFFF:016x}"
 
 
