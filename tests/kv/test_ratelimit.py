@@ -156,10 +156,43 @@ async def test_reset_is_when_the_weighted_count_next_drops(
 
     # Only this window counts: the count drops when it ends, 40 s on.
     assert fresh == Decision("default", True, 10, 9, 40)
-    assert refused.value.decision == Decision("default", False, 10, 0, 40)
-    assert refused.value.headers["Retry-After"] == "40"
+    # Room again just after the window ends (the whole of it weighs at its first instant).
+    assert refused.value.decision == Decision("default", False, 10, 0, 40, 41)
+    assert refused.value.headers["Retry-After"] == "41"
     assert refused.value.headers["RateLimit-Remaining"] == "0"
     assert next_window == Decision("default", True, 10, 2, 3)  # 45 % 6 = 3
+
+
+async def test_retry_after_is_when_a_request_would_be_allowed(
+    store: RateLimitStore, clock: Clock
+) -> None:
+    limiter = limiter_on(store, clock)
+    clock.at(0)
+    for _ in range(4):  # the window before: 4 of 10
+        await limiter.check("default", "a")
+    clock.at(61)  # its 4 weigh 4 * 59/60 -> 3; room for 7 more in this window
+    for _ in range(7):
+        await limiter.check("default", "a")
+    with pytest.raises(RateLimited) as full:
+        await limiter.check("default", "a")
+    # The weighted count drops (to 9) once the old window's share is under 3, at e = 15 s:
+    # 14 s from now, and a request then fits. The reset says the same.
+    assert full.value.headers["Retry-After"] == "15"
+    clock.at(61 + 15)
+    assert (await limiter.check("default", "a")).allowed
+
+    clock.at(130)  # the previous window now holds 8; this one starts empty
+    for _ in range(2):
+        await limiter.check("default", "a")  # 8 * 50/60 -> 6, + 2 = 8, then 9
+    await limiter.check("default", "a")
+    await outcome(limiter, "default", "a")  # 8*50/60 = 6.67 -> 6 + 3 + 1 = 10: fits
+    with pytest.raises(RateLimited) as refused:
+        await limiter.check("default", "a")
+    retry = int(refused.value.headers["Retry-After"])
+    clock.at(130 + retry - 1)
+    assert not (await outcome(limiter, "default", "a")).allowed
+    clock.at(130 + retry)
+    assert (await outcome(limiter, "default", "a")).allowed
 
 
 async def test_groups_and_identities_count_apart(store: RateLimitStore, clock: Clock) -> None:

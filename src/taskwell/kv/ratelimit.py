@@ -178,6 +178,7 @@ class Decision:
     limit: int
     remaining: int
     reset_seconds: int
+    retry_seconds: int = 0  # refused: how long until a request would be allowed
 
     def headers(self) -> dict[str, str]:
         return {
@@ -192,7 +193,7 @@ class RateLimited(DomainError):
 
     def __init__(self, decision: Decision) -> None:
         self.decision = decision
-        retry = max(1, decision.reset_seconds)
+        retry = max(1, decision.retry_seconds)
         super().__init__(
             f"Too many requests for {decision.group}; retry in {retry} s.",
             headers={"Retry-After": str(retry), **decision.headers()},
@@ -214,7 +215,25 @@ def decide(group: str, rule: Rule, counts: Counts, now: float) -> Decision:
             left if current else math.inf,
         )
     remaining = max(0, rule.amount - _weighted(previous, current, elapsed, period))
-    return Decision(group, counts.allowed, rule.amount, remaining, math.ceil(reset))
+    retry = 0 if counts.allowed else math.ceil(_until_allowed(rule, counts, elapsed) + 0.001)
+    return Decision(group, counts.allowed, rule.amount, remaining, math.ceil(reset), retry)
+
+
+def _until_allowed(rule: Rule, counts: Counts, elapsed: float) -> float:
+    """Seconds from now until one more request fits: when floor(previous * (P - e) / P) +
+    current + 1 <= limit first holds, in this window or, failing that, in the next one (where
+    this window's count becomes the previous). The reset above can be sooner than that: the
+    weighted count dropping by one does not always make room."""
+    period, limit = rule.period, rule.amount
+    previous, current = counts.previous, counts.current
+    if current < limit:
+        # Room once the previous window's share is under limit - current: e beyond this.
+        need = period - (limit - current) * period / previous if previous else 0.0
+        if need < period:
+            return max(0.0, need - elapsed)
+    # In the next window only this window's count weighs, and it shrinks from the start.
+    next_need = max(0.0, period - limit * period / current) if current else 0.0
+    return period - elapsed + next_need
 
 
 class RateLimiter:
