@@ -19,6 +19,8 @@ from taskwell.db.types import utcnow
 from taskwell.settings import Settings
 from taskwell.users.models import users
 from tests.conftest import STRONG_PASSWORD, Account, assert_problem
+from tests.support.accounts import set_active
+from tests.support.clock import Clock, freeze
 
 API_KEYS = "/api/v1/api-keys"
 TASKS = "/api/v1/tasks"
@@ -66,29 +68,10 @@ async def list_keys(client: httpx.AsyncClient, account: Account) -> list[dict[st
     return keys
 
 
-async def set_active(app: FastAPI, email: str, active: bool) -> None:
-    async with app.state.context.db.transaction() as conn:
-        await conn.execute(sa.update(users).where(users.c.email == email).values(is_active=active))
-
-
-class Clock:
-    """Stands in for the API key service's `utcnow`, so expiry passes without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    frozen = Clock()
-    monkeypatch.setattr("taskwell.apikeys.service.utcnow", frozen)
-    return frozen
+    """The API key service's clock: expiry passes without sleeping."""
+    return freeze(monkeypatch, "taskwell.apikeys.service.utcnow")
 
 
 # Creating and listing

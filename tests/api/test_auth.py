@@ -5,19 +5,18 @@ from __future__ import annotations
 import asyncio
 import random
 import string
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from fastapi import FastAPI
 
 from taskwell.auth.passwords import Verification
-from taskwell.db.types import utcnow
 from taskwell.settings import Settings
-from taskwell.users.models import users
 from tests.conftest import STRONG_PASSWORD, Account, assert_problem
+from tests.support.accounts import set_active
+from tests.support.clock import Clock, freeze
 
 REGISTER = "/api/v1/auth/register"
 LOGIN = "/api/v1/auth/login"
@@ -50,29 +49,10 @@ async def log_in(client: httpx.AsyncClient, email: str, password: str) -> dict[s
     return tokens
 
 
-async def set_active(app: FastAPI, email: str, active: bool) -> None:
-    async with app.state.context.db.transaction() as conn:
-        await conn.execute(sa.update(users).where(users.c.email == email).values(is_active=active))
-
-
-class Clock:
-    """Stands in for the auth service's `utcnow` so session lifetimes pass without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    frozen = Clock()
-    monkeypatch.setattr("taskwell.auth.service.utcnow", frozen)
-    return frozen
+    """The auth service's clock: session lifetimes pass without sleeping."""
+    return freeze(monkeypatch, "taskwell.auth.service.utcnow")
 
 
 # Registration

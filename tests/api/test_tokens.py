@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-import sqlalchemy as sa
 from fastapi import FastAPI
 
 from taskwell.app import create_app
@@ -21,8 +20,8 @@ from taskwell.auth.tokens import TokenCodec
 from taskwell.db.schema import metadata
 from taskwell.db.types import utcnow
 from taskwell.settings import Settings
-from taskwell.users.models import users
 from tests.conftest import STRONG_PASSWORD, Account, assert_problem
+from tests.support.accounts import set_active
 
 ME = "/api/v1/users/me"
 OTHER_SECRET = "an-attackers-secret-that-is-long-enough-for-hs256"
@@ -79,11 +78,6 @@ async def serve(
         transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             yield application, c
-
-
-async def set_active(app: FastAPI, email: str, active: bool) -> None:
-    async with app.state.context.db.transaction() as conn:
-        await conn.execute(sa.update(users).where(users.c.email == email).values(is_active=active))
 
 
 async def register_and_log_in(client: httpx.AsyncClient) -> str:
