@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from taskwell.db.read_pool import Slots
+from taskwell.concurrency import Slots
 
 
 async def test_waiters_are_served_in_arrival_order_and_newcomers_queue_behind() -> None:

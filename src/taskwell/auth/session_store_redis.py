@@ -12,7 +12,7 @@ import math
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from taskwell.auth.session_store import Rotation, RotationResult, SessionRecord
 from taskwell.kv.errors import StoreUnavailable
@@ -154,7 +154,10 @@ class RedisSessionStore:
 
     async def get(self, session_id: uuid.UUID, now: datetime) -> SessionRecord | None:
         fields = await self._call(
-            lambda: self._redis.hmget(self._session_key(session_id), ["u", "c", "l", "e", "a", "i"])
+            lambda: cast(
+                Awaitable[list[Any]],
+                self._redis.hmget(self._session_key(session_id), ["u", "c", "l", "e", "a", "i"]),
+            )
         )
         return self._record(session_id, fields, now)
 
@@ -178,7 +181,10 @@ class RedisSessionStore:
     async def list_for_user(self, user_id: uuid.UUID, now: datetime) -> list[SessionRecord]:
         async def read() -> list[SessionRecord]:
             ids = [
-                uuid.UUID(_text(raw)) for raw in await self._redis.smembers(self._user_key(user_id))
+                uuid.UUID(_text(raw))
+                for raw in await cast(
+                    Awaitable[set[Any]], self._redis.smembers(self._user_key(user_id))
+                )
             ]
             async with self._redis.pipeline(transaction=False) as pipe:
                 for sid in ids:

@@ -11,7 +11,6 @@ same arguments (address, credentials, TLS, statement cache), derived from the en
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +18,7 @@ import asyncpg
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from taskwell.concurrency import Slots
 from taskwell.observability.metrics import DB_CONNECTIONS_IN_USE
 from taskwell.settings import Settings
 
@@ -33,53 +33,6 @@ _SQLALCHEMY_ONLY = (
 async def _no_reset(_: asyncpg.Connection) -> None:
     """By default asyncpg resets a connection on release (one more round trip per read).
     These connections only ever run single SELECTs outside transactions: nothing to reset."""
-
-
-def _expire(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_exception(TimeoutError())
-
-
-class Slots:
-    """A first-come-first-served counting gate with a deadline on waiting.
-
-    asyncpg's pool hands a released connection to whichever coroutine asks next, so under load
-    a request that waited can lose it to newcomers again and again (measured: p99 several times
-    the median). Readers queue here instead, and a released slot goes straight to the longest
-    waiter. Hand-made rather than asyncio.Semaphore + asyncio.timeout: the timeout context
-    cost ~5% of the task list's CPU; a timer handle per wait costs a fraction of that.
-    """
-
-    def __init__(self, size: int, wait_seconds: float) -> None:
-        self._free = size
-        self._wait = wait_seconds
-        self._waiters: deque[asyncio.Future[None]] = deque()
-
-    async def acquire(self) -> None:
-        """Take a slot; TimeoutError after waiting wait_seconds."""
-        if self._free > 0 and not self._waiters:
-            self._free -= 1
-            return
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[None] = loop.create_future()
-        self._waiters.append(waiter)
-        timer = loop.call_later(self._wait, _expire, waiter)
-        try:
-            await waiter
-        except BaseException:
-            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                self.release()  # handed a slot, then cancelled: pass it on
-            raise
-        finally:
-            timer.cancel()
-
-    def release(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():  # not timed out or cancelled meanwhile
-                waiter.set_result(None)
-                return
-        self._free += 1
 
 
 class ReadPool:

@@ -6,7 +6,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from taskwell.kv.errors import StoreUnavailable
 
@@ -91,7 +91,9 @@ class RedisAttemptLog:
             raise StoreUnavailable("Login protection is unavailable; retry shortly.") from exc
 
     async def failures(self, key: str) -> Failures | None:
-        count, last = await self._call(lambda: self._redis.hmget(self._prefix + key, ["n", "t"]))
+        count, last = await self._call(
+            lambda: cast(Awaitable[list[Any]], self._redis.hmget(self._prefix + key, ["n", "t"]))
+        )
         if count is None or last is None:
             return None
         return Failures(int(count), float(last))

@@ -129,7 +129,7 @@ class RedisTaggedCache:
 
         async def run() -> None:
             async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hset(key, slot, _pack(tag, value))
+                pipe.hset(key, mapping={slot: _pack(tag, value)})
                 pipe.expire(key, self._ttl)
                 await pipe.execute()
 
