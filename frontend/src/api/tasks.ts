@@ -1,0 +1,46 @@
+// The task endpoints (docs/api.md "Tasks").
+import { request } from './http';
+import type { Task, TaskChanges, TaskCreateBody, TaskPage } from './types';
+
+export interface ListParams {
+  status?: string;
+  priority?: string;
+  q?: string;
+  due_before?: string;
+  due_after?: string;
+  sort?: string;
+  cursor?: string | null;
+  limit?: number;
+}
+
+export function etagOf(version: number): string {
+  return `"v${version}"`;
+}
+
+export async function listTasks(params: ListParams, signal?: AbortSignal): Promise<TaskPage> {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') query.set(name, String(value));
+  }
+  const { data } = await request<TaskPage>('GET', `/tasks?${query}`, { signal });
+  return data;
+}
+
+export async function getTask(id: string): Promise<Task> {
+  return (await request<Task>('GET', `/tasks/${encodeURIComponent(id)}`)).data;
+}
+
+export async function createTask(body: TaskCreateBody, idempotencyKey: string): Promise<Task> {
+  const headers = { 'Idempotency-Key': idempotencyKey };
+  return (await request<Task>('POST', '/tasks', { json: body, headers })).data;
+}
+
+export async function patchTask(id: string, changes: TaskChanges, version: number | null): Promise<Task> {
+  const headers: Record<string, string> = version === null ? {} : { 'If-Match': etagOf(version) };
+  return (await request<Task>('PATCH', `/tasks/${encodeURIComponent(id)}`, { json: changes, headers })).data;
+}
+
+export async function deleteTask(id: string, version: number | null): Promise<void> {
+  const headers: Record<string, string> = version === null ? {} : { 'If-Match': etagOf(version) };
+  await request<void>('DELETE', `/tasks/${encodeURIComponent(id)}`, { headers });
+}

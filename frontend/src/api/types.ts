@@ -1,0 +1,100 @@
+// Shapes of the JSON the API sends and accepts (see docs/api.md).
+
+export type TaskStatus = 'todo' | 'in_progress' | 'done';
+export type Priority = 0 | 1 | 2 | 3 | 4;
+
+export interface Task {
+  id: string;
+  title: string;
+  description: string;
+  status: TaskStatus;
+  priority: Priority;
+  due_at: string | null;
+  completed_at: string | null;
+  position: number;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TaskPage {
+  items: Task[];
+  next_cursor: string | null;
+}
+
+export interface TaskCreateBody {
+  title: string;
+  description?: string;
+  status?: TaskStatus;
+  priority?: Priority;
+  due_at?: string | null;
+}
+
+/** The fields a PATCH may change; only the ones present are sent. */
+export type TaskChanges = Partial<Pick<Task, 'title' | 'description' | 'status' | 'priority' | 'due_at'>>;
+
+export interface Avatar {
+  url_1x: string;
+  url_2x: string;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  display_name: string;
+  is_active: boolean;
+  is_admin: boolean;
+  created_at: string;
+  updated_at: string;
+  avatar?: Avatar | null;
+}
+
+export interface SessionInfo {
+  id: string;
+  created_at: string;
+  last_used_at: string;
+  expires_at: string;
+  user_agent: string;
+  ip: string;
+  current: boolean;
+}
+
+export type ApiKeyScope = 'tasks:read' | 'tasks:write' | 'account:read';
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: ApiKeyScope[];
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface ApiKeyCreated extends ApiKey {
+  key: string;
+}
+
+/** RFC 9457 problem details as the API sends them. */
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  current_version?: number;
+  errors?: { field: string; in: string; message: string; code: string }[];
+}
+
+export const STATUS_LABELS: Record<TaskStatus, string> = {
+  todo: 'To do',
+  in_progress: 'In progress',
+  done: 'Done',
+};
+
+export const PRIORITY_LABELS: Record<Priority, string> = {
+  0: 'None',
+  1: 'Low',
+  2: 'Medium',
+  3: 'High',
+  4: 'Urgent',
+};

@@ -1,0 +1,58 @@
+// Last-seen data kept for offline use: the signed-in user, task list pages, single tasks.
+import type { Task, User } from '../api/types';
+import { clearAll, openTaskwellDB, type CachedPage } from './db';
+
+/** Pages are capped so a long scroll does not fill the disk. */
+const MAX_CACHED_ITEMS = 500;
+
+export async function cachedUser(): Promise<User | undefined> {
+  return (await openTaskwellDB()).get('meta', 'user');
+}
+
+/** Remember who is signed in; another person's leftovers (queue included) are wiped first. */
+export async function rememberUser(user: User): Promise<void> {
+  const previous = await cachedUser();
+  if (previous && previous.id !== user.id) await clearAll();
+  await (await openTaskwellDB()).put('meta', user, 'user');
+}
+
+export async function forgetEverything(): Promise<void> {
+  await clearAll();
+}
+
+export async function savePage(key: string, items: readonly Task[], nextCursor: string | null): Promise<void> {
+  const db = await openTaskwellDB();
+  const capped = items.slice(0, MAX_CACHED_ITEMS);
+  const page: CachedPage = {
+    key,
+    items: capped,
+    nextCursor: capped.length < items.length ? null : nextCursor,
+    savedAt: Date.now(),
+  };
+  const tx = db.transaction(['pages', 'tasks'], 'readwrite');
+  await Promise.all([
+    tx.objectStore('pages').put(page),
+    ...capped.map((task) => tx.objectStore('tasks').put(task)),
+    tx.done,
+  ]);
+}
+
+export async function loadPage(key: string): Promise<CachedPage | undefined> {
+  return (await openTaskwellDB()).get('pages', key);
+}
+
+export async function saveTask(task: Task): Promise<void> {
+  await (await openTaskwellDB()).put('tasks', task);
+}
+
+export async function loadTask(id: string): Promise<Task | undefined> {
+  return (await openTaskwellDB()).get('tasks', id);
+}
+
+export async function loadAllTasks(): Promise<Task[]> {
+  return (await openTaskwellDB()).getAll('tasks');
+}
+
+export async function forgetTask(id: string): Promise<void> {
+  await (await openTaskwellDB()).delete('tasks', id);
+}
