@@ -22,8 +22,8 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from taskwell.kv.redis_client import make_redis  # noqa: E402
-from taskwell.settings import Settings  # noqa: E402
+from taskwell.kv.redis_client import make_redis
+from taskwell.settings import Settings
 
 CALLERS = 60
 

@@ -25,6 +25,7 @@ from taskwell.errors import install_error_handlers
 from taskwell.http import API_V1
 from taskwell.http.body_limit import BodyLimitMiddleware
 from taskwell.http.client_ip import ClientIpMiddleware
+from taskwell.http.compression import CompressResponses
 from taskwell.http.hot_routes import HotRoutes
 from taskwell.http.rate_limit import RateLimitMiddleware
 from taskwell.http.request_id import RequestIdMiddleware
@@ -35,10 +36,14 @@ from taskwell.observability.metrics import forget_process_metrics, sample_proces
 from taskwell.observability.middleware import ObserveRequests
 from taskwell.observability.routes import router as operations_router
 from taskwell.observability.sentry import init_sentry
+from taskwell.rum.routes import BODY_LIMITS as RUM_BODY_LIMITS
+from taskwell.rum.routes import router as rum_router
 from taskwell.settings import Environment, Settings
 from taskwell.tasks.routes import hot_routes as hot_task_routes
 from taskwell.tasks.routes import router as tasks_router
+from taskwell.users.routes import AVATAR_PATH
 from taskwell.users.routes import router as users_router
+from taskwell.webapp.routes import install_webapp
 
 log = logging.getLogger("taskwell")
 
@@ -108,9 +113,12 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
         tasks_router,
         api_keys_router,
         audit_router,
+        rum_router,
     ):
         app.include_router(router)
     app.include_router(operations_router)
+    # Last: the client routes and the build's files; what they do not serve stays a 404.
+    install_webapp(app, settings)
     # Added last runs first: the request id exists before anything else can fail, the
     # observer times everything inside it, and the client address is known before the rate
     # limit counts it. The hot reads are answered innermost, past every check.
@@ -122,7 +130,11 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
         max_json_depth=settings.max_json_depth,
         max_json_items=settings.max_json_items,
     )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        route_limits={("PUT", AVATAR_PATH): settings.avatar_max_bytes, **RUM_BODY_LIMITS},
+    )
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(ClientIpMiddleware, trusted=settings.trusted_proxy_networks)
     if settings.cors_origin_list:
@@ -152,6 +164,9 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
             ],
             max_age=600,
         )
+    if settings.compression_enabled:
+        # Inside the observer, so its timings and byte counts are of what is sent.
+        app.add_middleware(CompressResponses, minimum_size=settings.compression_min_bytes)
     app.add_middleware(
         ObserveRequests, log_requests=settings.access_log, record_metrics=settings.metrics_enabled
     )

@@ -96,6 +96,7 @@ class Settings(BaseSettings):
     rate_limit_login_account: str = "10/minute"  # per target email, whatever the address
     rate_limit_register: str = "10/hour"
     rate_limit_refresh: str = "60/minute"
+    rate_limit_rum: str = "120/minute"  # browser vitals and error reports (no session)
     # Groups that refuse requests (503) rather than let them through when Redis is down.
     rate_limit_fail_closed: str = "login,login_account,register,refresh"
     # Account protection: after this many failed logins for one email within the window,
@@ -147,6 +148,18 @@ class Settings(BaseSettings):
     page_size_max: int = Field(default=200, ge=1)
     idempotency_ttl_seconds: int = Field(default=86_400, ge=60)
 
+    # Avatars: the upload's own body cap (TASKWELL_MAX_BODY_BYTES does not apply to it), and
+    # the most pixels an image may declare before it is decoded (decompression bombs).
+    avatar_max_bytes: int = Field(default=5 * 1_048_576, ge=1_024, le=100 * 1_048_576)
+    avatar_max_pixels: int = Field(default=40_000_000, ge=10_000, le=1_000_000_000)
+
+    # The browser app: the built files (default: the copy inside the package, webapp/dist).
+    webapp_dir: Path | None = None
+    # Response compression (brotli or gzip, as Accept-Encoding allows) of text bodies at
+    # least this large; off when nginx in front compresses instead.
+    compression_enabled: bool = True
+    compression_min_bytes: int = Field(default=1_024, ge=0)
+
     @field_validator(
         "rate_limit_default",
         "rate_limit_user",
@@ -154,6 +167,7 @@ class Settings(BaseSettings):
         "rate_limit_login_account",
         "rate_limit_register",
         "rate_limit_refresh",
+        "rate_limit_rum",
     )
     @classmethod
     def _rate_limit_parses(cls, value: str) -> str:
@@ -249,6 +263,7 @@ class Settings(BaseSettings):
             "login_account": self.rate_limit_login_account,
             "register": self.rate_limit_register,
             "refresh": self.rate_limit_refresh,
+            "rum": self.rate_limit_rum,
         }
 
     @cached_property

@@ -15,7 +15,16 @@ ME = "/api/v1/users/me"
 PASSWORD = "/api/v1/users/me/password"
 NEW_PASSWORD = "quiet harbour lamps 17 drift east"
 
-USER_FIELDS = {"id", "email", "display_name", "is_active", "is_admin", "created_at", "updated_at"}
+USER_FIELDS = {
+    "id",
+    "email",
+    "display_name",
+    "is_active",
+    "is_admin",
+    "created_at",
+    "updated_at",
+    "avatar",
+}
 
 
 def bearer(access_token: str) -> dict[str, str]:

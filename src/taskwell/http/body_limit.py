@@ -1,6 +1,13 @@
-"""Refuse request bodies over the configured size with 413, however they are sent."""
+"""Refuse request bodies over the configured size with 413, however they are sent.
+
+One limit for every request, except the routes given their own (an avatar upload may be larger
+than any JSON body; a beacon must be much smaller): those are named by exact method and path,
+so one dict look-up per request decides, and no other path can borrow a larger allowance.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,18 +20,28 @@ class BodyTooLarge(HTTPException):
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        route_limits: Mapping[tuple[str, str], int] | None = None,
+    ) -> None:
+        """route_limits: {(method, path): bytes} for the routes whose cap differs."""
         self.app = app
         self.max_bytes = max_bytes
+        self.route_limits = dict(route_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.max_bytes
+        if self.route_limits:
+            max_bytes = self.route_limits.get((scope["method"], scope["path"]), max_bytes)
         for name, value in scope["headers"]:
             if name == b"content-length":
-                if not value.isdigit() or int(value) > self.max_bytes:
-                    await self._refuse(scope, send)
+                if not value.isdigit() or int(value) > max_bytes:
+                    await self._refuse(scope, send, max_bytes)
                     return
                 break
         received = 0
@@ -34,23 +51,24 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     # Raised inside the app's body read, so the error handlers answer 413.
-                    raise BodyTooLarge(413, self._detail())
+                    raise BodyTooLarge(413, _detail(max_bytes))
             return message
 
         await self.app(scope, limited_receive, send)
 
-    def _detail(self) -> str:
-        return f"The request body is larger than the limit of {self.max_bytes} bytes."
-
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, max_bytes: int) -> None:
         await send_problem(
             scope,
             send,
             status=413,
             slug=PayloadTooLarge.slug,
             title=PayloadTooLarge.title,
-            detail=self._detail(),
+            detail=_detail(max_bytes),
             headers={"Connection": "close"},
         )
+
+
+def _detail(max_bytes: int) -> str:
+    return f"The request body is larger than the limit of {max_bytes} bytes."

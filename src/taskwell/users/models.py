@@ -17,3 +17,17 @@ users = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# One row per user who ever had an avatar. `version` goes up with every upload and removal:
+# it is part of the image URLs, which browsers cache for good, so a URL never shows two
+# different pictures. Removal empties the images and keeps the row (and its count).
+user_avatars = sa.Table(
+    "user_avatars",
+    metadata,
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    # Square WebP images, 96 and 192 pixels wide (1x and 2x of a 96 px avatar).
+    sa.Column("image_1x", sa.LargeBinary, nullable=True),
+    sa.Column("image_2x", sa.LargeBinary, nullable=True),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskwell.db.engine import Database
-from taskwell.users.models import users
+from taskwell.users.models import user_avatars, users
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,19 @@ class UserRepository:
         row = (await conn.execute(sa.select(*_USER_COLUMNS).where(users.c.id == user_id))).first()
         return _user(row) if row else None
 
+    async def profile(
+        self, conn: AsyncConnection, user_id: uuid.UUID
+    ) -> tuple[User, int | None] | None:
+        """The user and their avatar's version (None without one), in one round trip."""
+        row = (
+            await conn.execute(
+                sa.select(*_USER_COLUMNS, _AVATAR_VERSION)
+                .select_from(users.outerjoin(user_avatars, user_avatars.c.user_id == users.c.id))
+                .where(users.c.id == user_id)
+            )
+        ).first()
+        return (_user(row), row[-1]) if row else None
+
     async def credentials_by_email(self, conn: AsyncConnection, email: str) -> Credentials | None:
         row = (
             await conn.execute(
@@ -138,3 +153,62 @@ class UserRepository:
         except IntegrityError as exc:
             raise EmailAlreadyUsed(str(values.get("email", ""))) from exc
         return _user(row) if row else None
+
+
+# The version of an avatar that has images; NULL for none, or one that was removed.
+_AVATAR_VERSION = sa.case(
+    (user_avatars.c.image_1x.is_not(None), user_avatars.c.version), else_=sa.null()
+).label("avatar_version")
+_A = user_avatars
+
+
+class AvatarRepository:
+    async def store(
+        self,
+        conn: AsyncConnection,
+        user_id: uuid.UUID,
+        *,
+        image_1x: bytes,
+        image_2x: bytes,
+        now: datetime,
+    ) -> int:
+        """Put the user's avatar images, one version up; returns the new version."""
+        insert = sqlite_insert(_A) if conn.dialect.name == "sqlite" else postgresql_insert(_A)
+        statement = insert.values(
+            user_id=user_id, version=1, image_1x=image_1x, image_2x=image_2x, updated_at=now
+        )
+        upsert = statement.on_conflict_do_update(
+            index_elements=[_A.c.user_id],
+            set_={
+                "version": _A.c.version + 1,
+                "image_1x": statement.excluded.image_1x,
+                "image_2x": statement.excluded.image_2x,
+                "updated_at": statement.excluded.updated_at,
+            },
+        ).returning(_A.c.version)
+        return int((await conn.execute(upsert)).scalar_one())
+
+    async def clear(self, conn: AsyncConnection, user_id: uuid.UUID, now: datetime) -> int | None:
+        """Remove the images (the row and its version stay); the new version, or None when
+        there was no avatar."""
+        version = (
+            await conn.execute(
+                sa.update(_A)
+                .where(_A.c.user_id == user_id, _A.c.image_1x.is_not(None))
+                .values(version=_A.c.version + 1, image_1x=None, image_2x=None, updated_at=now)
+                .returning(_A.c.version)
+            )
+        ).scalar_one_or_none()
+        return None if version is None else int(version)
+
+    async def image(
+        self, conn: AsyncConnection, user_id: uuid.UUID, *, large: bool
+    ) -> tuple[bytes, int] | None:
+        """One size of the user's avatar and its version, or None without an avatar."""
+        column = _A.c.image_2x if large else _A.c.image_1x
+        row = (
+            await conn.execute(
+                sa.select(column, _A.c.version).where(_A.c.user_id == user_id, column.is_not(None))
+            )
+        ).first()
+        return (bytes(row[0]), int(row[1])) if row else None

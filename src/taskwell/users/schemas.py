@@ -9,7 +9,9 @@ from typing import Annotated
 from pydantic import BaseModel, EmailStr, Field
 
 from taskwell.auth.schemas import PasswordField
+from taskwell.users.avatars import avatar_urls
 from taskwell.users.repository import User
+from taskwell.users.service import Profile
 from taskwell.validation import CleanStr, StrictModel
 
 
@@ -33,6 +35,28 @@ class UserOut(BaseModel):
             created_at=user.created_at,
             updated_at=user.updated_at,
         )
+
+
+class AvatarOut(BaseModel):
+    """Image addresses for `<img srcset>`: 96 px (1x) and 192 px (2x) square WebP."""
+
+    url_1x: str
+    url_2x: str
+
+
+class ProfileOut(UserOut):
+    """The signed-in user's own view: the account and the avatar (null without one)."""
+
+    avatar: AvatarOut | None
+
+    @classmethod
+    def of_profile(cls, profile: Profile) -> ProfileOut:
+        user, version = profile.user, profile.avatar_version
+        avatar = None
+        if version is not None:
+            url_1x, url_2x = avatar_urls(user.id, version)
+            avatar = AvatarOut(url_1x=url_1x, url_2x=url_2x)
+        return cls(**UserOut.of(user).model_dump(), avatar=avatar)
 
 
 class UserPatch(StrictModel):

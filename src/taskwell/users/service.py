@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from taskwell.auth.service import AuthService, EmailTaken, InvalidCredentials
@@ -12,6 +13,12 @@ from taskwell.db.types import utcnow
 from taskwell.errors import ValidationFailed
 from taskwell.users.repository import EmailAlreadyUsed, User, UserRepository
 from taskwell.validation import normalise_email
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    user: User
+    avatar_version: int | None  # None: no avatar
 
 
 class UserService:
@@ -27,6 +34,14 @@ class UserService:
             raise InvalidToken("This session has ended; log in again.")
         return user
 
+    async def profile(self, principal: Principal) -> Profile:
+        """The signed-in user with their avatar's version."""
+        async with self._db.transaction() as conn:
+            found = await self._users.profile(conn, principal.user_id)
+        if found is None:
+            raise InvalidToken("This session has ended; log in again.")
+        return Profile(*found)
+
     async def update_me(
         self,
         principal: Principal,
@@ -34,7 +49,7 @@ class UserService:
         display_name: str | None,
         email: str | None,
         current_password: str | None,
-    ) -> User:
+    ) -> Profile:
         values: dict[str, Any] = {}
         if display_name is not None:
             values["display_name"] = display_name
@@ -49,12 +64,13 @@ class UserService:
                 raise InvalidCredentials("The current password is incorrect.")
             values["email"] = normalise_email(email)
         if not values:
-            return await self.me(principal)
+            return await self.profile(principal)
         try:
             async with self._db.transaction() as conn:
                 user = await self._users.update(conn, principal.user_id, utcnow(), **values)
+                found = await self._users.profile(conn, principal.user_id)
         except EmailAlreadyUsed as exc:
             raise EmailTaken("Another account already uses this email.") from exc
-        if user is None:
+        if user is None or found is None:
             raise InvalidToken("This session has ended; log in again.")
-        return user
+        return Profile(*found)

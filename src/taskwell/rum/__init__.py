@@ -1,0 +1,1 @@
+"""Real-user monitoring: web vitals and uncaught errors reported by the browser app."""
