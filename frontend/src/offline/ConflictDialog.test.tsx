@@ -54,6 +54,8 @@ describe('ConflictDialog', () => {
 
     await waitFor(() => expect(server.tasks.get(task.id)!.title).toBe('Plan trip to Rome'));
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+    // Let the replay finish (it reloads the queue) before the test drops the database.
+    await workspace.queue.flush();
   });
 
   it('"Keep theirs" drops my change', async () => {
@@ -65,6 +67,7 @@ describe('ConflictDialog', () => {
     await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
     expect(server.tasks.get(task.id)!.title).toBe('Plan trip to Oslo');
     expect(workspace.queue.snapshot()).toHaveLength(0);
+    await workspace.queue.flush();
   });
 
   it('keeps Tab inside the dialog', async () => {
