@@ -166,7 +166,11 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
         )
     if settings.compression_enabled:
         # Inside the observer, so its timings and byte counts are of what is sent.
-        app.add_middleware(CompressResponses, minimum_size=settings.compression_min_bytes)
+        app.add_middleware(
+            CompressResponses,
+            minimum_size=settings.compression_min_bytes,
+            never=(f"{API_V1}/auth/", f"{API_V1}/api-keys"),
+        )
     app.add_middleware(
         ObserveRequests, log_requests=settings.access_log, record_metrics=settings.metrics_enabled
     )

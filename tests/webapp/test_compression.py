@@ -114,3 +114,35 @@ async def test_compression_can_be_turned_off(uncompressed: httpx.AsyncClient) ->
 def test_the_coding_follows_the_q_values(accept: str, chosen: str | None) -> None:
     """For a file with both precompressed copies; ties go to brotli, the smaller."""
     assert choose_encoding(accept, (BROTLI, GZIP)) == chosen
+
+
+async def test_responses_with_secrets_are_never_compressed(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    """BREACH: a token or key compressed together with input the client chose leaks through
+    the compressed length. Even with a 1-byte threshold, these go out as they are."""
+    app = create_app(settings_factory(compression_min_bytes=1))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            gz = {"Accept-Encoding": "gzip"}
+            email, password = "breach@example.com", "correct horse battery staple 42"
+            registered = await c.post(
+                "/api/v1/auth/register", json={"email": email, "password": password}, headers=gz
+            )
+            login = await c.post(
+                "/api/v1/auth/login", json={"email": email, "password": password}, headers=gz
+            )
+            cookie = await c.post(
+                "/api/v1/auth/cookie/login", json={"email": email, "password": password}, headers=gz
+            )
+            me = await c.get(
+                "/api/v1/users/me",
+                headers={**gz, "Authorization": f"Bearer {login.json()['access_token']}"},
+            )
+    assert registered.status_code == 201
+    assert login.status_code == 200
+    assert cookie.status_code == 200
+    for response in (registered, login, cookie):
+        assert "content-encoding" not in response.headers
+    assert me.headers["content-encoding"] == "gzip"  # the threshold is really 1 byte

@@ -88,12 +88,23 @@ def add_vary(headers: list[tuple[bytes, bytes]], name: bytes = b"accept-encoding
 
 
 class CompressResponses:
-    def __init__(self, app: ASGIApp, minimum_size: int = 1_024) -> None:
+    """Secrets are never compressed next to what a client chose (BREACH): responses under
+    `never` (the routes that hand out tokens and keys) and any response setting a cookie go
+    out as they are."""
+
+    def __init__(
+        self, app: ASGIApp, minimum_size: int = 1_024, never: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.minimum_size = minimum_size
+        self.never = never
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] == "HEAD":
+        if (
+            scope["type"] != "http"
+            or scope["method"] == "HEAD"
+            or (self.never and scope["path"].startswith(self.never))
+        ):
             await self.app(scope, receive, send)
             return
         accept = b""
@@ -157,7 +168,7 @@ class _Compressor:
         content_type = b""
         for name, value in start.get("headers", ()):
             lowered = name.lower()
-            if lowered == b"content-encoding":
+            if lowered in (b"content-encoding", b"set-cookie"):
                 return False
             if lowered == b"content-type":
                 content_type = value
