@@ -8,9 +8,8 @@ import re
 from collections.abc import Sequence
 
 from taskwell.observability.logging import scrub
-from taskwell.observability.metrics import Children
+from taskwell.observability.metrics import FRONTEND_ERRORS, WEB_VITAL, Children
 from taskwell.observability.sentry import report_exception
-from taskwell.rum.metrics import FRONTEND_ERRORS, WEB_VITAL
 from taskwell.rum.schemas import ErrorReportIn, Vital
 
 # The browser app's route templates (frontend/src/rum/route.ts): the only route label values
