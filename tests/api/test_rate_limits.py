@@ -30,7 +30,9 @@ WRONG = "not the password at all"
 
 def assert_rate_limited(response: httpx.Response, limit: int, window: int = 60) -> None:
     assert_problem(response, 429, "rate-limited")
-    assert 1 <= int(response.headers["retry-after"]) <= window
+    # Until there is room: this window's end, plus the time its own count (weighing on into
+    # the next window) takes to shrink enough; at most two windows.
+    assert 1 <= int(response.headers["retry-after"]) <= 2 * window
     assert response.headers["ratelimit-limit"] == str(limit)
     assert response.headers["ratelimit-remaining"] == "0"
     assert 0 <= int(response.headers["ratelimit-reset"]) <= window

@@ -121,9 +121,9 @@ async def test_the_previous_window_weighs_by_the_share_still_covered(
     first = [await outcome(limiter, "default") for _ in range(11)]
     clock.at(30)  # still the first minute: its ten are all there
     still_full = await outcome(limiter, "default")
-    clock.at(75)  # a quarter into the next minute: 10 * 0.75 = 7.5 -> 7 still count
+    clock.at(75)  # a quarter into the next minute: 10 * 0.75 = 7.5 -> 8 still count
     quarter = [await outcome(limiter, "default") for _ in range(4)]
-    clock.at(90)  # half way: 10 * 0.5 = 5, plus the 3 taken
+    clock.at(90)  # half way: 10 * 0.5 = 5, plus the 2 taken
     half = [await outcome(limiter, "default") for _ in range(3)]
     clock.at(181)  # two windows on: the first minute no longer counts at all
     later = await outcome(limiter, "default")
@@ -132,12 +132,12 @@ async def test_the_previous_window_weighs_by_the_share_still_covered(
     assert [d.remaining for d in first] == [9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 0]
     assert not still_full.allowed
     assert [(d.allowed, d.remaining) for d in quarter] == [
-        (True, 2),
         (True, 1),
         (True, 0),
         (False, 0),
+        (False, 0),
     ]
-    assert [(d.allowed, d.remaining) for d in half] == [(True, 1), (True, 0), (False, 0)]
+    assert [(d.allowed, d.remaining) for d in half] == [(True, 2), (True, 1), (True, 0)]
     assert (later.allowed, later.remaining) == (True, 9)
 
 
@@ -156,11 +156,11 @@ async def test_reset_is_when_the_weighted_count_next_drops(
 
     # Only this window counts: the count drops when it ends, 40 s on.
     assert fresh == Decision("default", True, 10, 9, 40)
-    # Room again just after the window ends (the whole of it weighs at its first instant).
-    assert refused.value.decision == Decision("default", False, 10, 0, 40, 41)
-    assert refused.value.headers["Retry-After"] == "41"
+    # Room again once this window's 10, weighing on into the next, count 9: 6 s into it.
+    assert refused.value.decision == Decision("default", False, 10, 0, 40, 47)
+    assert refused.value.headers["Retry-After"] == "47"
     assert refused.value.headers["RateLimit-Remaining"] == "0"
-    assert next_window == Decision("default", True, 10, 2, 3)  # 45 % 6 = 3
+    assert next_window == Decision("default", True, 10, 1, 3)  # 7.5 -> 8 (+1); 45 % 6 = 3
 
 
 async def test_retry_after_is_when_a_request_would_be_allowed(
@@ -170,22 +170,21 @@ async def test_retry_after_is_when_a_request_would_be_allowed(
     clock.at(0)
     for _ in range(4):  # the window before: 4 of 10
         await limiter.check("default", "a")
-    clock.at(61)  # its 4 weigh 4 * 59/60 -> 3; room for 7 more in this window
-    for _ in range(7):
+    clock.at(61)  # its 4 weigh 4 * 59/60 -> 4 (rounded up); room for 6 more in this window
+    for _ in range(6):
         await limiter.check("default", "a")
     with pytest.raises(RateLimited) as full:
         await limiter.check("default", "a")
-    # The weighted count drops (to 9) once the old window's share is under 3, at e = 15 s:
-    # 14 s from now, and a request then fits. The reset says the same.
+    # There is room once the old window's share is down to 3, at e = 15 s: 14 s from now.
     assert full.value.headers["Retry-After"] == "15"
     clock.at(61 + 15)
     assert (await limiter.check("default", "a")).allowed
 
-    clock.at(130)  # the previous window now holds 8; this one starts empty
+    clock.at(130)  # the previous window now holds 7; this one starts empty
     for _ in range(2):
-        await limiter.check("default", "a")  # 8 * 50/60 -> 6, + 2 = 8, then 9
+        await limiter.check("default", "a")  # 7 * 50/60 -> 6, + 1, then + 2
     await limiter.check("default", "a")
-    await outcome(limiter, "default", "a")  # 8*50/60 = 6.67 -> 6 + 3 + 1 = 10: fits
+    await outcome(limiter, "default", "a")  # 6 + 3 + 1 = 10: fits
     with pytest.raises(RateLimited) as refused:
         await limiter.check("default", "a")
     retry = int(refused.value.headers["Retry-After"])
@@ -193,6 +192,19 @@ async def test_retry_after_is_when_a_request_would_be_allowed(
     assert not (await outcome(limiter, "default", "a")).allowed
     clock.at(130 + retry)
     assert (await outcome(limiter, "default", "a")).allowed
+
+
+async def test_a_used_up_limit_gives_nothing_more_just_after_the_window_ends(
+    store: RateLimitStore, clock: Clock
+) -> None:
+    """Rounded down, the previous window's 3 would weigh 2 a moment after the boundary, and a
+    client that used up "3/hour" would get a fourth request at every window boundary."""
+    limiter = limiter_on(store, clock)
+    clock.at(3_599)
+    for _ in range(3):
+        await limiter.check("login", "a")
+    clock.at(3_601)
+    assert not (await outcome(limiter, "login", "a")).allowed
 
 
 async def test_groups_and_identities_count_apart(store: RateLimitStore, clock: Clock) -> None:

@@ -72,7 +72,9 @@ class RateLimitStore(Protocol):
 
 def _weighted(previous: int, current: int, elapsed: float, period: int) -> int:
     # The same expression, in the same order, as the Lua script: equal floats, equal decisions.
-    return math.floor(previous * (period - elapsed) / period) + current
+    # Rounded up: just after a window ends, the one before still weighs (almost) all it held;
+    # rounded down, a client that used up the limit got one more request at each boundary.
+    return math.ceil(previous * (period - elapsed) / period) + current
 
 
 class MemoryRateLimitStore:
@@ -136,7 +138,7 @@ elseif at ~= nil and at >= window and at <= window + 1 then
 end
 local elapsed = now - window * period
 if elapsed < 0 then elapsed = 0 end
-if math.floor(previous * (period - elapsed) / period) + current + 1 > limit then
+if math.ceil(previous * (period - elapsed) / period) + current + 1 > limit then
   return {0, window, current, previous}
 end
 current = current + 1
@@ -220,19 +222,19 @@ def decide(group: str, rule: Rule, counts: Counts, now: float) -> Decision:
 
 
 def _until_allowed(rule: Rule, counts: Counts, elapsed: float) -> float:
-    """Seconds from now until one more request fits: when floor(previous * (P - e) / P) +
+    """Seconds from now until one more request fits: when ceil(previous * (P - e) / P) +
     current + 1 <= limit first holds, in this window or, failing that, in the next one (where
     this window's count becomes the previous). The reset above can be sooner than that: the
     weighted count dropping by one does not always make room."""
     period, limit = rule.period, rule.amount
     previous, current = counts.previous, counts.current
     if current < limit:
-        # Room once the previous window's share is under limit - current: e beyond this.
-        need = period - (limit - current) * period / previous if previous else 0.0
+        # Room once the previous window's share is at most limit - current - 1.
+        need = period - (limit - current - 1) * period / previous if previous else 0.0
         if need < period:
             return max(0.0, need - elapsed)
     # In the next window only this window's count weighs, and it shrinks from the start.
-    next_need = max(0.0, period - limit * period / current) if current else 0.0
+    next_need = max(0.0, period - (limit - 1) * period / current) if current else 0.0
     return period - elapsed + next_need
 
 
