@@ -29,6 +29,7 @@ from taskwell.kv.ratelimit import RateLimiter, make_storage
 from taskwell.settings import Settings
 from taskwell.tasks.repository import TaskRepository
 from taskwell.tasks.service import TaskService
+from taskwell.users.avatars import AvatarService
 from taskwell.users.repository import UserRepository
 from taskwell.users.service import UserService
 
@@ -50,6 +51,7 @@ class AppContext:
     audit: AuditLog
     cookie_names: CookieNames
     totp: TotpService
+    avatars: AvatarService
 
     @classmethod
     @asynccontextmanager
@@ -131,6 +133,7 @@ class AppContext:
             audit=audit,
             cookie_names=CookieNames(settings.cookie_secure),
             totp=totp,
+            avatars=AvatarService(db, audit, max_pixels=settings.avatar_max_pixels),
             tasks=TaskService(settings, db, TaskRepository(db), reads),
         )
 

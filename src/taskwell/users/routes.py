@@ -25,7 +25,7 @@ _IMMUTABLE = "private, max-age=31536000, immutable"
 
 
 def avatar_service(ctx: Context) -> AvatarService:
-    return AvatarService(ctx.db, ctx.audit, max_pixels=ctx.settings.avatar_max_pixels)
+    return ctx.avatars
 
 
 Avatars = Annotated[AvatarService, Depends(avatar_service)]
