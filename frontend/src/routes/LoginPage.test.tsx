@@ -7,21 +7,7 @@ import { AuthProvider, useAuth } from '../auth/AuthContext';
 import { renderAt } from '../test/render';
 import LoginPage from './LoginPage';
 import RegisterPage from './RegisterPage';
-
-const USER = {
-  id: 'u1',
-  email: 'ada@example.com',
-  display_name: 'Ada',
-  is_active: true,
-  is_admin: false,
-  created_at: '',
-  updated_at: '',
-  avatar: null,
-};
-
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
-}
+import { USER, json } from '../test/fixtures';
 
 function problem(status: number, slug: string, detail: string): Response {
   return new Response(JSON.stringify({ type: `urn:taskwell:problem:${slug}`, title: slug, status, detail }), {

@@ -6,17 +6,8 @@ import { setCsrfToken } from '../api/http';
 import { AuthProvider } from '../auth/AuthContext';
 import { renderAt } from '../test/render';
 import SettingsPage from './SettingsPage';
+import { USER, json } from '../test/fixtures';
 
-const USER = {
-  id: 'u1',
-  email: 'ada@example.com',
-  display_name: 'Ada',
-  is_active: true,
-  is_admin: false,
-  created_at: '',
-  updated_at: '',
-  avatar: null,
-};
 const SESSIONS = [
   {
     id: 's1',
@@ -40,13 +31,6 @@ const SESSIONS = [
 
 let calls: { method: string; url: string; init: RequestInit }[];
 let sessions: typeof SESSIONS;
-
-function json(status: number, body: unknown): Response {
-  return new Response(status === 204 ? null : JSON.stringify(body), {
-    status,
-    headers: { 'Content-Type': 'application/json' },
-  });
-}
 
 beforeEach(() => {
   setCsrfToken('csrf');

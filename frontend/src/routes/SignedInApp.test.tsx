@@ -7,24 +7,7 @@ import { AuthProvider } from '../auth/AuthContext';
 import { dropTaskwellDB } from '../offline/db';
 import { renderAt } from '../test/render';
 import SignedInApp from './SignedInApp';
-
-const USER = {
-  id: 'u1',
-  email: 'ada@example.com',
-  display_name: 'Ada',
-  is_active: true,
-  is_admin: false,
-  created_at: '',
-  updated_at: '',
-  avatar: null,
-};
-
-function json(status: number, body: unknown): Response {
-  return new Response(status === 204 ? null : JSON.stringify(body), {
-    status,
-    headers: { 'Content-Type': 'application/json' },
-  });
-}
+import { USER, json } from '../test/fixtures';
 
 beforeEach(() => {
   setCsrfToken('csrf');
