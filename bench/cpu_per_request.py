@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/cpu_per_request.py            # seeds taskwell_bench first
     .venv/bin/python bench/cpu_per_request.py --no-seed  # reuse what bench/run.py left
+    .venv/bin/python bench/cpu_per_request.py --database tw_perf --only "(cache off): list"
 
 Calls each ASGI app directly (64 concurrent callers, like wrk -c64) and divides this process's
 CPU time by the number of requests: a figure that other processes on a busy machine barely move,
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -34,7 +36,6 @@ from taskwell.app import create_app  # noqa: E402
 from taskwell.auth import session_guard  # noqa: E402
 from taskwell.settings import Settings  # noqa: E402
 
-DSN = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
 CONCURRENCY = 64
 App = Callable[..., Any]
 session_loads = 0
@@ -105,8 +106,8 @@ async def measure(label: str, app: App, scope_of: Callable[[int], dict[str, Any]
     )
 
 
-async def main(n: int, only: str) -> None:
-    conn = await asyncpg.connect(DSN)
+async def main(n: int, only: str, dsn: str) -> None:
+    conn = await asyncpg.connect(dsn)
     try:
         rows = await conn.fetch("SELECT id, email FROM users ORDER BY email LIMIT $1", CONCURRENCY)
     finally:
@@ -172,12 +173,16 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--no-seed", action="store_true")
     parser.add_argument("--only", default="", help="run the variants whose label has this text")
+    parser.add_argument("--database", default=DB_NAME, help=f"scratch database (default {DB_NAME})")
     args = parser.parse_args()
+    if args.database == "test" or not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.database):
+        parser.error("--database must be a plain lower-case name, and not `test`")
     if not CONCURRENCY <= args.requests <= 100_000:
         parser.error(f"--requests must be {CONCURRENCY}..100000")
-    os.environ.update(taskwell_env(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DB_NAME}"))
-    os.environ.update(TASKWELL_LOG_LEVEL="warning", TASKWELL_BENCH_DSN=DSN)
+    dsn = f"postgresql://postgres@127.0.0.1:5432/{args.database}"
+    os.environ.update(taskwell_env(dsn.replace("postgresql://", "postgresql+asyncpg://")))
+    os.environ.update(TASKWELL_LOG_LEVEL="warning", TASKWELL_BENCH_DSN=dsn)
     if not args.no_seed:
-        prepare(ADMIN_DSN, DB_NAME, 1000, 100)
+        prepare(ADMIN_DSN, args.database, 1000, 100)
     _count_session_loads()
-    uvloop.run(main(args.requests, args.only))
+    uvloop.run(main(args.requests, args.only, dsn))

@@ -362,6 +362,11 @@ def main() -> int:
         help="extra setting for every Taskwell server, e.g. TASKWELL_DB_MAX_OVERFLOW=0",
     )
     parser.add_argument(
+        "--database",
+        default=DB_NAME,
+        help=f"the scratch database to drop, create and seed (default {DB_NAME})",
+    )
+    parser.add_argument(
         "--wait-quiet",
         type=int,
         default=0,
@@ -385,16 +390,20 @@ def main() -> int:
     WORK.mkdir(exist_ok=True)
     wait_for_quiet(args.wait_quiet)
 
-    db_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DB_NAME}"
-    by_name, plans = scenarios(db_url, f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}", overrides)
+    if args.database == "test" or not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.database):
+        parser.error("--database must be a plain lower-case name, and not `test`")
+    db_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{args.database}"
+    by_name, plans = scenarios(
+        db_url, f"postgresql://postgres@127.0.0.1:5432/{args.database}", overrides
+    )
     chosen = list(plans) if args.scenario == "all" else [args.scenario]
     names = list(dict.fromkeys(n for s in chosen for n in plans[s][0]))
     checks: list[Check] = [c for s in chosen for c in plans[s][1]]
     variants = [by_name[n] for n in names]
 
     started = time.monotonic()
-    print(f"seeding {args.users} users x {args.tasks} tasks into {DB_NAME} ...", flush=True)
-    people = prepare(ADMIN_DSN, DB_NAME, args.users, args.tasks)
+    print(f"seeding {args.users} users x {args.tasks} tasks into {args.database} ...", flush=True)
+    people = prepare(ADMIN_DSN, args.database, args.users, args.tasks)
     print(f"seeded in {time.monotonic() - started:.1f} s", flush=True)
     step = max(1, len(people) // args.load_users)
     load_people = people[::step][: args.load_users]
