@@ -1,0 +1,139 @@
+"""The whole loopback deployment: bring it up in order, report on it, take it down, and let
+a fault drill stop, kill or restart any one part."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+
+from .components import App, Nginx, PgBouncer, Primary, Redis, Replica, Server
+from .config import REPO, ClusterConfig
+from .processes import ClusterError, alive, children, environment, listening, run, wait_until
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    pid: int | None
+    port: int
+    up: bool
+    detail: str
+
+
+class Cluster:
+    def __init__(self, config: ClusterConfig) -> None:
+        self.config = config
+        self.primary = Primary(config, "primary")
+        self.replica = Replica(config, "replica", self.primary)
+        self.apps = [App(config, name) for name in config.app_names]
+        self.nginx = Nginx(config, "nginx")
+        # The order they start in; they stop in reverse.
+        self.components: list[Server] = [
+            self.primary,
+            self.replica,
+            PgBouncer(config, "pgbouncer"),
+            Redis(config, "redis"),
+            *self.apps,
+            self.nginx,
+        ]
+
+    def component(self, name: str) -> Server:
+        for component in self.components:
+            if component.name == name:
+                return component
+        known = ", ".join(c.name for c in self.components)
+        raise ClusterError(f"no component {name!r} (known: {known})")
+
+    def up(self) -> float:
+        """Start whatever is not running, wait until nginx reaches a ready instance; seconds."""
+        started = time.monotonic()
+        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        self.config.state_dir.chmod(0o755)  # PostgreSQL's user and nginx's workers pass through
+        self.config.save()
+        self.config.secrets()
+        self._ensure_static_files()
+        self.primary.start()
+        self.primary.create_roles()
+        for component in self.components[1:]:
+            if isinstance(component, App) and component is self.apps[0]:
+                self.migrate()
+            component.start()
+        return time.monotonic() - started
+
+    def migrate(self) -> None:
+        """`taskwell db upgrade`, straight to the primary (DDL needs no pooler)."""
+        env = {
+            **self.config.app_environment(),
+            "TASKWELL_DATABASE_URL": self.config.database_url("primary"),
+        }
+        workdir = self.config.state_dir / "apps"
+        workdir.mkdir(parents=True, exist_ok=True)
+        run(
+            [self.config.python, "-m", "taskwell", "db", "upgrade"],
+            env=environment(env),
+            cwd=workdir,
+        )
+
+    def _ensure_static_files(self) -> None:
+        root = self.config.static_root
+        if (root / "index.html").exists():
+            return
+        frontend = REPO / "frontend"
+        npm = shutil.which("npm")
+        if npm is None or root != REPO / "src" / "taskwell" / "webapp" / "dist":
+            raise ClusterError(
+                f"the browser app is not built: no {root}/index.html "
+                "(cd frontend && npm ci && npm run build)"
+            )
+        if not (frontend / "node_modules").exists():
+            run([npm, "ci", "--no-audit", "--no-fund"], cwd=frontend, timeout=600)
+        run([npm, "run", "build"], cwd=frontend, timeout=600)
+
+    def status(self) -> list[ComponentStatus]:
+        return [
+            ComponentStatus(c.name, c.pid(), c.port, c.ready(), c.detail() if c.running() else "")
+            for c in self.components
+        ]
+
+    def down(self, purge: bool = False) -> None:
+        """Stop everything, newest first, and check that no process or port is left."""
+        # Each part's own pid and its children's (nginx workers, PostgreSQL backends).
+        pids = [pid for c in self.components if (pid := c.pid()) is not None]
+        pids += [child for pid in pids for child in children(pid)]
+        errors = []
+        for component in reversed(self.components):
+            try:
+                component.stop()
+            except ClusterError as exc:
+                errors.append(str(exc))
+        leftovers = self.leftovers(pids)
+        if leftovers:
+            errors.append("still running after down: " + ", ".join(leftovers))
+        if errors:
+            raise ClusterError("\n".join(errors))
+        if purge:
+            shutil.rmtree(self.config.state_dir)
+
+    def leftovers(self, pids: list[int]) -> list[str]:
+        """What survives: any process among `pids` and any port of the cluster still open."""
+        found = [f"pid {pid}" for pid in pids if alive(pid)]
+        found += [f"port {port}" for port in self.config.all_ports if listening(port)]
+        return found
+
+    # Fault drills: one part at a time.
+    def start(self, name: str) -> None:
+        self.component(name).start()
+
+    def stop(self, name: str) -> None:
+        self.component(name).stop()
+
+    def kill(self, name: str) -> None:
+        self.component(name).kill()
+
+    def restart(self, name: str) -> None:
+        self.component(name).restart()
+
+    def wait_ready(self, name: str, timeout: float = 60.0) -> None:
+        component = self.component(name)
+        wait_until(component.ready, timeout, f"{name} was not ready", component.log)
