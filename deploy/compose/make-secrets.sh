@@ -12,7 +12,8 @@ mkdir -p secrets
 chmod 700 secrets
 cd secrets
 
-random() { openssl rand -hex 32; }
+# No trailing newline: not every reader strips one (a password would then end in it).
+random() { openssl rand -hex 32 | tr -d '\n'; }
 keep() { # keep NAME COMMAND...: write the command's output to NAME unless it exists
   name=$1
   shift
