@@ -1,7 +1,8 @@
 """A real Taskwell instance behind a real nginx with ModSecurity, for the edge tests.
 
-The files in deploy/nginx are templates: `render_templates` fills in their ${TASKWELL_NGINX_*}
-placeholders as envsubst does in production, pointing every path into a temporary prefix. The
+The files in deploy/nginx are templates: `render_templates` (shared with scripts/cluster)
+fills in their ${TASKWELL_NGINX_*} placeholders as envsubst does in production, pointing every
+path into a temporary prefix. The
 upstream has the live instance and a port where nothing listens, so every test also runs
 through a "down" instance that nginx has to skip. nginx is not installed everywhere: without
 it the tests skip locally and fail in CI (which installs it).
@@ -11,71 +12,42 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import signal
 import ssl
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from scripts.cluster_lib.nginx import (
+    CRS_RULES,
+    MODSECURITY_MODULE,
+    instances_conf,
+    main_conf,
+    render_templates,
+)
+from scripts.cluster_lib.nginx import (
+    binary as cluster_nginx_binary,
+)
 from tests.security.test_https import _self_signed
 from tests.support.processes import AppProcess, free_port
 
-NGINX_TEMPLATES = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
-MODSECURITY_MODULE = Path("/usr/lib/nginx/modules/ngx_http_modsecurity_module.so")
-CRS_RULES = Path("/usr/share/modsecurity-crs/rules")
 DEBIAN_PACKAGES = "nginx libnginx-mod-http-modsecurity modsecurity-crs"
-PLACEHOLDER = re.compile(r"\$\{(TASKWELL_NGINX_[A-Z_]+)\}")
 # The edge's client address; nginx connects to the app from 127.0.0.1, the trusted proxy.
 CLIENT_ADDRESS = "127.0.0.2"
 GENEROUS = "100000/minute"
 RATE_LIMIT_GROUPS = ("default", "user", "login", "login_account", "register", "refresh")
 
 
-def render_templates(values: Mapping[str, str], target: Path) -> None:
-    """Copy every .conf file under deploy/nginx into target with its placeholders filled in."""
-    for source in sorted(NGINX_TEMPLATES.rglob("*.conf")):
-        text = source.read_text()
-        missing = set(PLACEHOLDER.findall(text)) - values.keys()
-        assert not missing, f"{source.name} uses placeholders the test does not set: {missing}"
-        destination = target / source.relative_to(NGINX_TEMPLATES)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_text(PLACEHOLDER.sub(lambda m: values[m.group(1)], text))
-
-
-def _main_conf(prefix: Path, conf_dir: Path) -> str:
-    """What a distribution's nginx.conf provides, kept inside the prefix."""
-    temp = prefix / "tmp"
-    return f"""
-load_module {MODSECURITY_MODULE};
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/logs/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log {prefix}/logs/access.log;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    include {conf_dir}/taskwell.conf;
-}}
-"""
-
-
 def nginx_binary() -> str:
     """The nginx to test, with ModSecurity and the CRS; skip (fail in CI) when absent."""
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+    found = cluster_nginx_binary()
     problems = []
     if found is None:
         problems.append("nginx is not installed")
@@ -225,13 +197,8 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
             },
             conf_dir,
         )
-        (conf_dir / "taskwell-instances.conf").write_text(
-            "".join(
-                f"server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;\n"
-                for port in (down_port, app.port)
-            )
-        )
-        (conf_dir / "nginx.conf").write_text(_main_conf(prefix, conf_dir))
+        (conf_dir / "taskwell-instances.conf").write_text(instances_conf([down_port, app.port]))
+        (conf_dir / "nginx.conf").write_text(main_conf(prefix, conf_dir))
         app.wait_ready()
         nginx = NginxProcess(
             binary, prefix, conf_dir / "nginx.conf", f"{https_origin}/readyz", cert
