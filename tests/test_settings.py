@@ -51,3 +51,31 @@ def test_previous_jwt_keys_are_parsed() -> None:
     settings = Settings(jwt_key_id="k2", jwt_previous_keys="k1=old-secret, bad, k0 = older")
     assert list(settings.jwt_keys) == ["k2", "k1", "k0"]
     assert settings.jwt_keys["k0"] == "older"
+
+
+def test_replica_urls_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TASKWELL_DATABASE_URL", "postgresql+asyncpg://app@db:5432/taskwell")
+    monkeypatch.setenv(
+        "TASKWELL_DATABASE_REPLICA_URLS",
+        " postgresql+asyncpg://app@r1:5432/taskwell, postgresql://app@r2:5432/taskwell ,",
+    )
+    assert Settings().replica_urls == (
+        "postgresql+asyncpg://app@r1:5432/taskwell",
+        "postgresql://app@r2:5432/taskwell",
+    )
+
+
+@pytest.mark.parametrize(
+    ("primary", "replicas", "named"),
+    [
+        ("sqlite+aiosqlite:///t.db", "postgresql://app@r1/taskwell", "TASKWELL_DATABASE_URL"),
+        (
+            "postgresql+asyncpg://app@db/taskwell",
+            "mysql://app@r1/taskwell",
+            "TASKWELL_DATABASE_REPLICA_URLS",
+        ),
+    ],
+)
+def test_replicas_need_postgres(primary: str, replicas: str, named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        Settings(database_url=primary, database_replica_urls=replicas)

@@ -57,23 +57,25 @@ class AppContext:
     @asynccontextmanager
     async def open(cls, settings: Settings) -> AsyncIterator[AppContext]:
         """Open the pools this instance needs, and close them when it stops."""
-        db = Database.from_settings(settings)
         redis: Redis | None = None
-        try:
-            if settings.redis_url:
-                from taskwell.kv.redis_client import make_redis
+        if settings.redis_url:
+            from taskwell.kv.redis_client import make_redis
 
-                redis = make_redis(settings)
-            context = cls.build(settings, db, redis)
+            redis = make_redis(settings)
+        try:
+            db = Database.from_settings(settings, redis)
             try:
-                yield context
+                context = cls.build(settings, db, redis)
+                try:
+                    yield context
+                finally:
+                    if context.cache is not None:
+                        await context.cache.close()
             finally:
-                if context.cache is not None:
-                    await context.cache.close()
+                await db.dispose()
         finally:
             if redis is not None:
                 await redis.aclose()
-            await db.dispose()
 
     @classmethod
     def build(cls, settings: Settings, db: Database, redis: Redis | None = None) -> AppContext:

@@ -73,6 +73,15 @@ class Settings(BaseSettings):
     # Connections older than this are replaced at checkout (below server/proxy idle cut-offs).
     db_pool_recycle_seconds: int = Field(default=1_800, ge=-1)
     db_statement_cache_size: int = Field(default=100, ge=0)
+    # Read replicas (PostgreSQL streaming replicas), comma-separated URLs; none by default.
+    # Task reads use one when it has replayed the reader's own last write (docs/scaling.md).
+    database_replica_urls: str = ""
+    db_replica_pool_size: int = Field(default=10, ge=1, le=500)
+    # A replica further behind the primary than this is skipped until it catches up.
+    db_replica_max_lag_seconds: float = Field(default=2.0, gt=0, le=300)
+    # How often each instance asks every replica how far it has replayed (and the primary
+    # where it is); a replica that does not answer within this is skipped until it does.
+    db_replica_check_interval_seconds: float = Field(default=0.5, ge=0.05, le=30)
     sqlite_busy_timeout_ms: int = Field(default=5_000, ge=0)
     # Embedded default: `serve` migrates the schema on start. Production never does.
     auto_migrate: bool | None = None
@@ -211,6 +220,22 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _replicas_are_postgres(self) -> Self:
+        urls = self.replica_urls
+        if urls and not self.database_url.startswith("postgresql+asyncpg://"):
+            raise ValueError(
+                "TASKWELL_DATABASE_REPLICA_URLS needs a PostgreSQL primary: set "
+                "TASKWELL_DATABASE_URL to postgresql+asyncpg://..."
+            )
+        for url in urls:
+            if not url.startswith(("postgresql+asyncpg://", "postgresql://")):
+                raise ValueError(
+                    "TASKWELL_DATABASE_REPLICA_URLS holds a URL that is not PostgreSQL "
+                    "(postgresql+asyncpg://user@host:port/db)"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _production_is_safe(self) -> Self:
         if self.env is not Environment.production:
             return self
@@ -241,6 +266,10 @@ class Settings(BaseSettings):
         if self.auto_migrate is not None:
             return self.auto_migrate
         return self.env is not Environment.production
+
+    @cached_property
+    def replica_urls(self) -> tuple[str, ...]:
+        return tuple(u.strip() for u in self.database_replica_urls.split(",") if u.strip())
 
     @cached_property
     def trusted_proxy_networks(self) -> tuple[Network, ...]:

@@ -7,7 +7,8 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -19,8 +20,19 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from taskwell.db.prepared import PreparedQuery
 from taskwell.db.read_pool import ReadPool
+from taskwell.db.replicas import (
+    MemoryWriteMarks,
+    RedisWriteMarks,
+    Replica,
+    ReplicaSet,
+    WriteMarks,
+    replica_names,
+)
 from taskwell.observability.metrics import DB_CONNECTIONS_IN_USE, DB_DURATION, DB_POOL_SIZE
 from taskwell.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 # Dead pooled connections found by one read before it gives up (each is dropped).
 _READ_ATTEMPTS = 3
@@ -114,39 +126,95 @@ def _instrument_pool(engine: AsyncEngine, settings: Settings, reads: ReadPool | 
     event.listen(pool, "checkin", lambda *_: DB_CONNECTIONS_IN_USE.leave())
 
 
-class Database:
-    """The one handle features use: transactions for writes, prepared reads for hot paths."""
+def _replica_set(
+    engine: AsyncEngine, settings: Settings, primary: ReadPool, redis: Redis | None
+) -> ReplicaSet | None:
+    if not settings.replica_urls:
+        return None
+    replicas = [
+        Replica(
+            name,
+            ReadPool(
+                engine,
+                url,
+                settings,
+                _asyncpg_connect_args(settings, url),
+                size=settings.db_replica_pool_size,
+                size_setting="TASKWELL_DB_REPLICA_POOL_SIZE",
+            ),
+        )
+        for url, name in replica_names(settings.replica_urls)
+    ]
+    marks: WriteMarks = MemoryWriteMarks() if redis is None else RedisWriteMarks(redis)
+    return ReplicaSet(
+        primary,
+        replicas,
+        marks,
+        max_lag_seconds=settings.db_replica_max_lag_seconds,
+        check_interval_seconds=settings.db_replica_check_interval_seconds,
+    )
 
-    def __init__(self, engine: AsyncEngine, reads: ReadPool | None = None) -> None:
+
+class Database:
+    """The one handle features use: transactions for writes, prepared reads for hot paths.
+
+    With read replicas configured, reads that name a reader may be served by a replica that has
+    replayed that reader's writes, and transactions that name one record its write (see
+    db/replicas.py); everything else uses the primary.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        reads: ReadPool | None = None,
+        replicas: ReplicaSet | None = None,
+    ) -> None:
         self.engine = engine
         self.dialect = engine.dialect
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._reads = reads
+        self.replicas = replicas
         self._read_duration = DB_DURATION.labels("read")
+        self._replica_read_duration = DB_DURATION.labels("replica_read")
         self._transaction_duration = DB_DURATION.labels("transaction")
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Database:
+    def from_settings(cls, settings: Settings, redis: Redis | None = None) -> Database:
+        """Redis (when configured) shares read-your-writes marks between instances."""
         engine = make_engine(settings)
-        reads = None
+        reads = replicas = None
         if engine.dialect.driver == "asyncpg":
-            reads = ReadPool(engine, settings, _asyncpg_connect_args(settings, engine.url))
+            reads = ReadPool(
+                engine,
+                engine.url,
+                settings,
+                _asyncpg_connect_args(settings, engine.url),
+                size=settings.db_read_pool_size,
+                size_setting="TASKWELL_DB_READ_POOL_SIZE",
+            )
+            replicas = _replica_set(engine, settings, reads, redis)
         _instrument_pool(engine, settings, reads)
-        return cls(engine, reads)
+        return cls(engine, reads, replicas)
 
     async def dispose(self) -> None:
+        if self.replicas is not None:
+            await self.replicas.close()
         if self._reads is not None:
             await self._reads.close()
         await self.engine.dispose()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+    async def transaction(self, *, reader: UUID | None = None) -> AsyncIterator[AsyncConnection]:
+        """One transaction on the primary. `reader`: whose next reads must see this write once
+        it has committed (with replicas: they use the primary until a replica has replayed it)."""
         started = time.perf_counter()
         try:
             async with self.engine.begin() as conn:
                 yield conn
         finally:
             self._transaction_duration.observe(time.perf_counter() - started)
+        if reader is not None and self.replicas is not None:
+            await self.replicas.note_write(str(reader))
 
     async def ping(self) -> None:
         """One trivial round trip; raises when the database cannot be reached."""
@@ -157,15 +225,36 @@ class Database:
         return PreparedQuery.compile(statement, self.dialect)
 
     async def fetch(
-        self, query: PreparedQuery, params: Mapping[str, Any] | None = None
+        self,
+        query: PreparedQuery,
+        params: Mapping[str, Any] | None = None,
+        *,
+        reader: UUID | None = None,
     ) -> Sequence[Sequence[Any]]:
         """Run a prepared read straight on the driver: no ORM, no per-row wrapper objects.
 
         This is the hot path (see docs/benchmarks.md): SQLAlchemy builds and compiles the
         statement once per shape, then each call costs one pool checkout and one round trip.
         Rows are indexable by column position (tuples, or asyncpg's records).
+
+        `reader`: the user the rows are read for; naming one lets a replica serve the read once
+        it has replayed that user's writes. Reads that must be current for everyone (sessions,
+        account state, checks before a write) name none and use the primary.
         """
         args = query.bind(params or {})
+        if reader is not None and self.replicas is not None:
+            replica = await self.replicas.choose(str(reader))
+            if replica is not None:
+                started = time.perf_counter()
+                try:
+                    return await replica.pool.fetch(query.sql, args, _READ_ATTEMPTS)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    # Down, restarting, or cancelled by recovery: the primary answers instead.
+                    self.replicas.failed(replica, exc)
+                finally:
+                    self._replica_read_duration.observe(time.perf_counter() - started)
         started = time.perf_counter()
         try:
             if self._reads is not None:
@@ -203,7 +292,11 @@ class Database:
         raise AssertionError("unreachable")
 
     async def fetch_one(
-        self, query: PreparedQuery, params: Mapping[str, Any] | None = None
+        self,
+        query: PreparedQuery,
+        params: Mapping[str, Any] | None = None,
+        *,
+        reader: UUID | None = None,
     ) -> Sequence[Any] | None:
-        rows = await self.fetch(query, params)
+        rows = await self.fetch(query, params, reader=reader)
         return rows[0] if rows else None

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -36,18 +37,36 @@ async def _no_reset(_: asyncpg.Connection) -> None:
 
 
 class ReadPool:
-    def __init__(self, engine: AsyncEngine, settings: Settings, connect_args: dict[str, Any]):
-        _, kwargs = engine.dialect.create_connect_args(engine.url)
+    """One asyncpg pool: the primary's for the hot reads, or one replica's (db/replicas.py)."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        url: sa.URL,
+        settings: Settings,
+        connect_args: dict[str, Any],
+        *,
+        size: int,
+        size_setting: str,
+    ) -> None:
+        # SQLAlchemy's dialect turns the URL into asyncpg.connect's arguments, as for the engine.
+        _, kwargs = engine.dialect.create_connect_args(url)
         for name in _SQLALCHEMY_ONLY:
             kwargs.pop(name, None)
         self._connect = {**kwargs, **connect_args}
-        self._size = settings.db_read_pool_size
+        self._size = size
+        self._size_setting = size_setting
         self._timeout = settings.db_pool_timeout_seconds
         self._idle_lifetime = max(0, settings.db_pool_recycle_seconds)
         self._pool: asyncpg.Pool | None = None
         self._opening: asyncio.Lock | None = None
         # Readers queue fairly here; past it a connection is always free in the pool.
         self._slots = Slots(self._size, self._timeout)
+
+    @property
+    def connect_arguments(self) -> dict[str, Any]:
+        """What asyncpg.connect needs to reach this pool's server (for a connection of its own)."""
+        return dict(self._connect)
 
     async def _open(self) -> asyncpg.Pool:
         if self._opening is None:
@@ -76,7 +95,7 @@ class ReadPool:
             # The same error as the engine's pool gives: answered 503 database-unavailable.
             raise sa_exc.TimeoutError(
                 f"no read connection free within {self._timeout} s "
-                f"(TASKWELL_DB_READ_POOL_SIZE={self._size})"
+                f"({self._size_setting}={self._size})"
             ) from None
         try:
             for attempt in range(1, attempts + 1):

@@ -58,6 +58,25 @@ DB_POOL_SIZE = Gauge(
     "Connections the pool may hold (pool size + overflow), per process.",
     multiprocess_mode="livesum",
 )
+DB_REPLICA_LAG = Gauge(
+    "taskwell_db_replica_lag_seconds",
+    "How far each read replica was behind the primary at its last check.",
+    ["replica"],
+    multiprocess_mode="livemax",
+)
+DB_REPLICA_UP = Gauge(
+    "taskwell_db_replica_up",
+    "1 while reads may use the replica (it answers and is within the lag limit), else 0.",
+    ["replica"],
+    multiprocess_mode="livemin",
+)
+DB_REPLICA_ROUTING = Counter(
+    "taskwell_db_replica_routing_total",
+    "Reads a replica could serve, by outcome: replica, or the primary because no replica had "
+    "replayed the reader's last write (behind), none was usable (unavailable), or the replica "
+    "read failed (error).",
+    ["outcome"],
+)
 CACHE_REQUESTS = Counter(
     "taskwell_cache_requests_total", "Cache look-ups by result (hit or miss).", ["result"]
 )

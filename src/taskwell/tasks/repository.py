@@ -166,14 +166,19 @@ class TaskRepository:
         return self._db.prepare(build_list(shape))
 
     async def get(self, owner_id: uuid.UUID, task_id: uuid.UUID) -> Sequence[Any] | None:
-        return await self._db.fetch_one(self._get, {"owner": owner_id, "task_id": task_id})
+        return await self._db.fetch_one(
+            self._get, {"owner": owner_id, "task_id": task_id}, reader=owner_id
+        )
 
     async def current_version(self, owner_id: uuid.UUID, task_id: uuid.UUID) -> int | None:
+        # After a write missed: from the primary, which has what the write saw.
         row = await self._db.fetch_one(self._version, {"owner": owner_id, "task_id": task_id})
         return int(row[0]) if row else None
 
     async def list(self, query: ListQuery) -> Sequence[Sequence[Any]]:
-        return await self._db.fetch(self._prepared_list(query.shape()), query.params())
+        return await self._db.fetch(
+            self._prepared_list(query.shape()), query.params(), reader=query.owner_id
+        )
 
     async def insert(
         self,

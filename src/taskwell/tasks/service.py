@@ -169,7 +169,7 @@ class TaskService:
     ) -> Created:
         values = payload.model_dump(exclude_unset=True)
         if idempotency_key is None:
-            async with self._db.transaction() as conn:
+            async with self._db.transaction(reader=owner_id) as conn:
                 task = await self._repo.insert(conn, owner_id=owner_id, values=values, now=utcnow())
             await self._invalidate(owner_id)
             return Created(201, dumps(task_dict(_row(task))), replayed=False)
@@ -180,7 +180,7 @@ class TaskService:
         for _attempt in range(3):
             now = utcnow()
             try:
-                async with self._db.transaction() as conn:
+                async with self._db.transaction(reader=owner_id) as conn:
                     stored = await idempotency.find(
                         conn,
                         owner_id=owner_id,
@@ -221,7 +221,7 @@ class TaskService:
             if expected_versions is not None and current.version not in expected_versions:
                 raise self._conflict(current.version)
             return current
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(reader=owner_id) as conn:
             task = await self._repo.update(
                 conn,
                 owner_id=owner_id,
@@ -239,7 +239,7 @@ class TaskService:
     async def delete(
         self, owner_id: uuid.UUID, task_id: uuid.UUID, expected_versions: frozenset[int] | None
     ) -> None:
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(reader=owner_id) as conn:
             deleted = await self._repo.delete(
                 conn, owner_id=owner_id, task_id=task_id, expected_versions=expected_versions
             )
