@@ -41,8 +41,11 @@ def require_debian_packages() -> None:
         "modsecurity-crs": (cluster_nginx.CRS_RULES / "REQUEST-901-INITIALIZATION.conf").exists(),
     }
     missing = [package for package, present in checks.items() if not present]
+    reason = f"scripts/cluster needs: apt-get install {' '.join(missing)}"
+    built = (ClusterConfig().static_root / "index.html").exists()
+    if not missing and not built and shutil.which("npm") is None:
+        missing, reason = ["nodejs"], "the browser app is not built and npm is missing"
     if missing:
-        reason = f"scripts/cluster needs: apt-get install {' '.join(missing)}"
         if os.environ.get("CI"):
             pytest.fail(f"required in CI: {reason}")
         pytest.skip(reason)
