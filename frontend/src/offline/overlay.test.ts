@@ -1,5 +1,6 @@
 // What the list shows while changes wait in the queue.
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_FILTERS } from '../tasks/filters';
 import { makeTask } from '../test/fakeServer';
 import type { QueuedOp } from './db';
 import { applyPending, applyPendingTo } from './overlay';
@@ -51,9 +52,36 @@ describe('applyPending', () => {
     const undoable = makeTask();
     const ops: QueuedOp[] = [{ ...base, kind: 'delete', ref: queued.id, taskId: queued.id, baseVersion: 1 }];
 
-    const view = applyPending([keep, queued, undoable], ops, new Set([undoable.id]));
+    const view = applyPending([keep, queued, undoable], ops, { hidden: new Set([undoable.id]) });
 
     expect(view.map((t) => t.id)).toEqual([keep.id]);
+  });
+
+  it('shows a task created offline only in the views it matches (filters and search)', () => {
+    const ops: QueuedOp[] = [
+      { ...base, kind: 'create', ref: 'local-1', idempotencyKey: 'k1', body: { title: 'Buy oat milk' } },
+      { ...base, kind: 'create', ref: 'local-2', idempotencyKey: 'k2', body: { title: 'Urgent call', priority: 4 } },
+    ];
+    const titles = (filters: Partial<typeof DEFAULT_FILTERS>) =>
+      applyPending([], ops, { filters: { ...DEFAULT_FILTERS, ...filters } }).map((t) => t.title);
+
+    expect(titles({})).toEqual(['Urgent call', 'Buy oat milk']);
+    expect(titles({ q: 'milk' })).toEqual(['Buy oat milk']);
+    expect(titles({ priority: '4' })).toEqual(['Urgent call']);
+    expect(titles({ status: 'done' })).toEqual([]);
+    expect(titles({ due: 'overdue' })).toEqual([]);
+  });
+
+  it('judges edited tasks by the filters: one that stops matching goes, one that still matches stays', () => {
+    const open = makeTask({ title: 'Open', status: 'todo' });
+    const other = makeTask({ title: 'Other', status: 'todo' });
+    const ops: QueuedOp[] = [
+      { ...base, kind: 'update', ref: open.id, taskId: open.id, baseVersion: 1, changes: { status: 'done' } },
+      { ...base, kind: 'update', ref: other.id, taskId: other.id, baseVersion: 1, changes: { title: 'Renamed' } },
+    ];
+    const filters = { ...DEFAULT_FILTERS, status: 'todo' as const, q: 'renamed' };
+
+    expect(applyPending([open, other], ops, { filters }).map((t) => t.title)).toEqual(['Renamed']);
   });
 
   it('finds edits of a synced offline task by its server id', () => {

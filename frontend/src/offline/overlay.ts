@@ -1,5 +1,7 @@
 // The list as the person should see it: server tasks with the queued changes applied.
 import type { Task } from '../api/types';
+import type { Filters } from '../tasks/filters';
+import { matchesFilters } from '../tasks/localQuery';
 import type { QueuedOp } from './db';
 
 export interface ViewTask extends Task {
@@ -34,16 +36,23 @@ function applyChanges(task: ViewTask, op: Extract<QueuedOp, { kind: 'update' }>)
   return next;
 }
 
+export interface ViewOptions {
+  /** Deletions waiting for their undo toast: left out already. */
+  hidden?: ReadonlySet<string>;
+  /** The list's filters and search: a task the queued changes make match (or stop matching)
+   * them comes in (or goes), by the same rules as the server's. */
+  filters?: Filters;
+  now?: Date;
+}
+
 /**
  * Tasks created in the queue come first (newest on top), then the server's tasks in their
- * order; queued edits are applied, queued and `hidden` deletions (an undo toast is showing)
- * are left out.
+ * order; queued edits are applied, queued and `hidden` deletions are left out, and so are
+ * tasks that do not match `filters`.
  */
-export function applyPending(
-  items: readonly Task[],
-  ops: readonly QueuedOp[],
-  hidden: ReadonlySet<string> = new Set(),
-): ViewTask[] {
+export function applyPending(items: readonly Task[], ops: readonly QueuedOp[], options: ViewOptions = {}): ViewTask[] {
+  const { hidden = new Set<string>(), filters } = options;
+  const matches = filters ? matchesFilters(filters, options.now) : () => true;
   const created: ViewTask[] = [];
   const byKey = new Map<string, ViewTask>();
   const deleted = new Set<string>();
@@ -65,7 +74,9 @@ export function applyPending(
       Object.assign(current, applyChanges(current, op));
     }
   }
-  return [...created, ...view].filter((task) => !deleted.has(task.id) && !hidden.has(task.id));
+  return [...created, ...view].filter(
+    (task) => !deleted.has(task.id) && !hidden.has(task.id) && (!task.pending || matches(task)),
+  );
 }
 
 /** The view of one task (detail page), or undefined when it is deleted or unknown. */

@@ -232,6 +232,39 @@ describe('edits and If-Match', () => {
   });
 });
 
+describe('versions this queue moved', () => {
+  it('sends an edit made against a version its own replay replaced with the new one', async () => {
+    // The screen still showed version 1 when the person acted again: no conflict with oneself.
+    const task = server.seed(makeTask({ status: 'todo' }));
+    await queue.update(task.id, 1, { status: 'done' }, task);
+    expect(await queue.flush()).toBe('done');
+    await queue.update(task.id, 1, { status: 'todo' }, task);
+    expect(await queue.flush()).toBe('done');
+    await queue.remove(task.id, 1, task);
+
+    expect(await queue.flush()).toBe('done');
+
+    expect(queue.conflict).toBeNull();
+    expect(server.writes().map((r) => [r.method, r.ifMatch])).toEqual([
+      ['PATCH', 1],
+      ['PATCH', 2],
+      ['DELETE', 3],
+    ]);
+  });
+
+  it('still stops on a change made elsewhere after its own', async () => {
+    const task = server.seed(makeTask({ title: 'Original' }));
+    await queue.update(task.id, 1, { title: 'Mine' }, task);
+    await queue.flush();
+    server.editElsewhere(task.id, { title: 'Theirs' });
+    await queue.update(task.id, 1, { title: 'Mine again' }, task);
+
+    expect(await queue.flush()).toBe('conflict');
+
+    expect(queue.conflict?.theirs.title).toBe('Theirs');
+  });
+});
+
 describe('conflicts (412)', () => {
   it('stops with both versions when the task moved on', async () => {
     const task = server.seed(makeTask({ title: 'Original' }));

@@ -10,7 +10,9 @@
  *   it has been sent its body is frozen (the same key with another body is refused by the
  *   server), and later edits are queued as PATCHes that wait for the server id.
  * - Edits and deletions carry If-Match with the version the person saw; when an op of this
- *   queue moves a task to a new version, the task's later ops are rebased onto it.
+ *   queue moves a task to a new version, the task's later ops are rebased onto it, and so are
+ *   ops queued afterwards against the version it replaced (the screen can still show that
+ *   version for a moment after the answer came back: it must not look like a conflict).
  * - A 412 stops the queue with a conflict until the person chooses "mine" or "theirs".
  * Each change of the queue is one IndexedDB read-write transaction, so two tabs cannot
  * interleave a fold with a send.
@@ -70,6 +72,8 @@ export class OfflineQueue {
   private rerun = false;
   private readonly listeners = new Set<() => void>();
   private readonly syncListeners = new Set<(event: SyncEvent) => void>();
+  /** Task id -> (version -> the version this queue's own op turned it into). */
+  private readonly ownVersions = new Map<string, Map<number, number>>();
 
   constructor(
     private readonly db: TaskwellDB,
@@ -128,8 +132,9 @@ export class OfflineQueue {
   async update(ref: string, baseVersion: number | null, changes: TaskChanges, seen?: Task): Promise<void> {
     const tx = this.db.transaction(['queue', 'aliases'], 'readwrite');
     const queue = tx.objectStore('queue');
+    const queued = await queue.getAll(); // first: the transaction runs after earlier settles
     const target = await this.resolveRef(tx.objectStore('aliases'), ref, baseVersion);
-    const last = (await queue.getAll()).findLast((op) => sameTask(op, ref, target.taskId));
+    const last = queued.findLast((op) => sameTask(op, ref, target.taskId));
     if (last?.kind === 'create' && last.attempts === 0) {
       await queue.put({ ...last, body: { ...last.body, ...changes } });
     } else if (last?.kind === 'update' && last.attempts === 0) {
@@ -146,8 +151,9 @@ export class OfflineQueue {
   async remove(ref: string, baseVersion: number | null, seen?: Task): Promise<void> {
     const tx = this.db.transaction(['queue', 'aliases'], 'readwrite');
     const queue = tx.objectStore('queue');
+    const queued = await queue.getAll(); // first: the transaction runs after earlier settles
     const target = await this.resolveRef(tx.objectStore('aliases'), ref, baseVersion);
-    const related = (await queue.getAll()).filter((op) => sameTask(op, ref, target.taskId));
+    const related = queued.filter((op) => sameTask(op, ref, target.taskId));
     const neverSent = related.some((op) => op.kind === 'create') && related.every((op) => op.attempts === 0);
     // Unsent edits of a task about to go need not be sent; a create never sent needs nothing.
     for (const op of related) {
@@ -166,10 +172,27 @@ export class OfflineQueue {
     ref: string,
     baseVersion: number | null,
   ): Promise<{ taskId: string | null; baseVersion: number | null }> {
-    if (!isLocalRef(ref)) return { taskId: ref, baseVersion };
+    if (!isLocalRef(ref)) return { taskId: ref, baseVersion: this.currentOwnVersion(ref, baseVersion) };
     // A task created offline that the server already has (the UI may still show its local ref).
     const alias = await aliases.get(ref);
     return alias ? { taskId: alias.id, baseVersion: alias.version } : { taskId: null, baseVersion: null };
+  }
+
+  /** The version this queue's own replayed ops made out of `version` (itself if none). */
+  private currentOwnVersion(taskId: string, version: number | null): number | null {
+    const moves = this.ownVersions.get(taskId);
+    let current = version;
+    for (let step = 0; moves && current !== null && moves.has(current) && step <= moves.size; step += 1) {
+      current = moves.get(current)!;
+    }
+    return current;
+  }
+
+  private noteOwnVersion(taskId: string, from: number | null, to: number): void {
+    if (from === null || from === to) return;
+    const moves = this.ownVersions.get(taskId) ?? new Map<number, number>();
+    moves.set(from, to);
+    this.ownVersions.set(taskId, moves);
   }
 
   // --- replay ------------------------------------------------------------------------
@@ -339,6 +362,8 @@ export class OfflineQueue {
   }
 
   private async settleUpdate(op: UpdateOp, task: Task): Promise<void> {
+    // Noted before this transaction: any update() transaction after it reads it.
+    this.noteOwnVersion(task.id, op.baseVersion, task.version);
     const tx = this.db.transaction(['queue', 'aliases'], 'readwrite');
     const queue = tx.objectStore('queue');
     await queue.delete(op.seq!);

@@ -182,4 +182,31 @@ describe('keyboard', () => {
     await userEvent.keyboard('z');
     expect(screen.getByText('First')).toBeInTheDocument();
   });
+
+  it('keeps the keyboard in the list when a completed task leaves a filtered view', async () => {
+    server.seed(makeTask({ title: 'First' }));
+    server.seed(makeTask({ title: 'Second' }));
+    await renderTasks('/tasks?status=todo');
+    await screen.findByRole('checkbox', { name: 'Complete Second' });
+    const titles = () => screen.getAllByRole('checkbox').map((box) => box.getAttribute('aria-label'));
+    const [first, second] = titles();
+
+    await userEvent.keyboard('j');
+    await userEvent.keyboard('x');
+
+    // The completed task does not match "To do" any more: it goes at once, the focus moves on.
+    await waitFor(() => expect(titles()).toEqual([second]));
+    expect(document.activeElement).toBe(screen.getAllByRole('listitem')[0]);
+    expect(first).not.toBe(second);
+  });
+
+  it('shows a task created in a searched view only if it matches the search', async () => {
+    await renderTasks('/tasks?q=milk');
+
+    await userEvent.type(screen.getByRole('textbox', { name: 'New task' }), 'Call the plumber{Enter}');
+    await userEvent.type(screen.getByRole('textbox', { name: 'New task' }), 'Buy milk{Enter}');
+
+    expect(await screen.findByRole('checkbox', { name: 'Complete Buy milk' })).toBeInTheDocument();
+    expect(screen.queryByRole('checkbox', { name: 'Complete Call the plumber' })).not.toBeInTheDocument();
+  });
 });

@@ -1,88 +1,53 @@
 // The task list: create, filter, search, sort, scroll; complete, edit, delete with undo.
-import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { useLocation, useSearch } from 'wouter';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import type { Task } from '../api/types';
-import { applyPending } from '../offline/overlay';
-import { filtersFromSearch, filtersToSearch, type Filters } from '../tasks/filters';
+import type { Filters } from '../tasks/filters';
+import { focusItem, focusedItem, moveFocus, taskItems } from '../tasks/listFocus';
 import { NewTaskForm } from '../tasks/NewTaskForm';
 import { TaskFilters } from '../tasks/TaskFilters';
-import { TaskItem } from '../tasks/TaskItem';
+import { TaskList, type TaskActions } from '../tasks/TaskList';
 import { UndoToast } from '../tasks/UndoToast';
 import { useInfiniteScroll } from '../tasks/useInfiniteScroll';
+import { useTaskView } from '../tasks/useTaskView';
 import { useWorkspace } from '../tasks/workspace';
 import { PageHeading } from '../ui/PageHeading';
 import { useShortcuts } from '../ui/shortcuts';
-
-function taskItems(): HTMLElement[] {
-  return Array.from(document.querySelectorAll<HTMLElement>('.task-list > li[data-task-key]'));
-}
-
-function focusedItem(): HTMLElement | null {
-  return document.activeElement instanceof HTMLElement
-    ? document.activeElement.closest<HTMLElement>('li[data-task-key]')
-    : null;
-}
-
-function moveFocus(step: 1 | -1): void {
-  const items = taskItems();
-  const index = items.indexOf(focusedItem() as HTMLElement);
-  const next =
-    items[index === -1 ? (step === 1 ? 0 : items.length - 1) : Math.min(Math.max(index + step, 0), items.length - 1)];
-  next?.focus();
-  next?.scrollIntoView?.({ block: 'nearest' });
-}
 
 function isFiltered(filters: Filters): boolean {
   return Boolean(filters.status || filters.priority || filters.due || filters.q.trim());
 }
 
 export default function TasksPage() {
-  const { list, queue } = useWorkspace();
-  const state = useSyncExternalStore(list.subscribe, list.getState);
-  const ops = useSyncExternalStore(queue.subscribe, queue.snapshot);
-  const tasks = useMemo(() => applyPending(state.items, ops, state.hidden), [state.items, ops, state.hidden]);
+  const { list } = useWorkspace();
+  const { state, tasks, filters, changeFilters } = useTaskView();
   const [editing, setEditing] = useState<string | null>(null);
   const newTask = useRef<HTMLInputElement>(null);
   const search = useRef<HTMLInputElement>(null);
 
-  const searchString = useSearch();
-  const [, navigate] = useLocation();
-  const filters = useMemo(() => filtersFromSearch(searchString), [searchString]);
-  useEffect(() => void list.setFilters(filters), [list, filters]);
-  const changeFilters = useCallback(
-    (next: Filters) => {
-      const query = filtersToSearch(next);
-      navigate(query ? `/tasks?${query}` : '/tasks', { replace: true });
-    },
-    [navigate],
-  );
-
   const byKey = useMemo(() => new Map(tasks.map((task) => [list.keyOf(task.id), task])), [tasks, list]);
   const focusedTask = (): Task | undefined => byKey.get(focusedItem()?.dataset.taskKey ?? '');
 
-  const onDelete = useCallback(
-    (task: Task) => {
-      // Keep the keyboard where it was: on the next task, else the previous, else the input.
-      const items = taskItems();
-      const index = items.findIndex((item) => item.dataset.taskKey === list.keyOf(task.id));
-      const neighbour = items[index + 1] ?? items[index - 1];
-      list.requestDelete(task);
-      (neighbour ?? newTask.current)?.focus();
-    },
+  const actions: TaskActions = useMemo(
+    () => ({
+      onToggle: (task) => void list.toggleComplete(task),
+      onRename: (task, title) => void list.change(task, { title }),
+      onStartEdit: setEditing,
+      onStopEdit: () => setEditing(null),
+      onDelete: (task) => {
+        // Keep the keyboard where it was: on the next task, else the previous, else the input.
+        const items = taskItems();
+        const index = items.findIndex((item) => item.dataset.taskKey === list.keyOf(task.id));
+        const neighbour = items[index + 1] ?? items[index - 1];
+        list.requestDelete(task);
+        (neighbour ?? newTask.current)?.focus();
+      },
+    }),
     [list],
   );
-  const onToggle = useCallback((task: Task) => void list.toggleComplete(task), [list]);
-  const onRename = useCallback((task: Task, title: string) => void list.change(task, { title }), [list]);
-  const onStopEdit = useCallback(() => setEditing(null), []);
 
   const undo = useCallback(() => {
     const task = list.undoDelete();
-    if (task)
-      requestAnimationFrame(() =>
-        taskItems()
-          .find((item) => item.dataset.taskKey === list.keyOf(task.id))
-          ?.focus(),
-      );
+    if (task) requestAnimationFrame(() => focusItem(list.keyOf(task.id)));
   }, [list]);
 
   useShortcuts({
@@ -92,7 +57,7 @@ export default function TasksPage() {
     k: () => moveFocus(-1),
     x: () => {
       const task = focusedTask();
-      if (task) onToggle(task);
+      if (task) actions.onToggle(task);
     },
     e: () => {
       const key = focusedItem()?.dataset.taskKey;
@@ -100,7 +65,7 @@ export default function TasksPage() {
     },
     Delete: () => {
       const task = focusedTask();
-      if (task) onDelete(task);
+      if (task) actions.onDelete(task);
     },
     z: () => {
       if (state.toast) undo();
@@ -133,24 +98,13 @@ export default function TasksPage() {
           </button>
         </div>
       )}
-      <ul className="task-list" aria-label="Tasks" aria-busy={state.loading === 'first'}>
-        {tasks.map((task) => {
-          const key = list.keyOf(task.id);
-          return (
-            <TaskItem
-              key={key}
-              itemKey={key}
-              task={task}
-              editing={editing === key}
-              onToggle={onToggle}
-              onStartEdit={setEditing}
-              onStopEdit={onStopEdit}
-              onRename={onRename}
-              onDelete={onDelete}
-            />
-          );
-        })}
-      </ul>
+      <TaskList
+        tasks={tasks}
+        editing={editing}
+        busy={state.loading === 'first'}
+        fallbackFocus={newTask}
+        {...actions}
+      />
       {state.loading === 'first' && tasks.length === 0 && <p className="loading">Loading tasks…</p>}
       {state.loading === 'idle' && tasks.length === 0 && !state.error && (
         <p className="empty">

@@ -15,12 +15,13 @@ function compare(a: Task, b: Task, field: SortField): number {
   return x < y ? -1 : 1;
 }
 
-export function queryLocally(tasks: readonly Task[], filters: Filters, now: Date = new Date()): Task[] {
+/** The server's filter rules as a test of one task (the list and the offline overlay share it). */
+export function matchesFilters(filters: Filters, now: Date = new Date()): (task: Task) => boolean {
   const params = listParams(filters, now);
   const text = params.q?.toLowerCase();
   const before = params.due_before ? Date.parse(params.due_before) : null;
   const after = params.due_after ? Date.parse(params.due_after) : null;
-  const matches = tasks.filter((task) => {
+  return (task) => {
     if (params.status && task.status !== params.status) return false;
     if (params.priority && String(task.priority) !== params.priority) return false;
     if (text && !task.title.toLowerCase().includes(text) && !task.description.toLowerCase().includes(text))
@@ -29,7 +30,11 @@ export function queryLocally(tasks: readonly Task[], filters: Filters, now: Date
     if (before !== null && (due === null || due >= before)) return false;
     if (after !== null && (due === null || due < after)) return false;
     return true;
-  });
+  };
+}
+
+export function queryLocally(tasks: readonly Task[], filters: Filters, now: Date = new Date()): Task[] {
+  const matches = tasks.filter(matchesFilters(filters, now));
   const descending = filters.sort.startsWith('-');
   const field = filters.sort.replace(/^-/, '') as SortField;
   return matches.sort((a, b) => {

@@ -166,3 +166,18 @@ describe('sync events', () => {
     expect(store.serverIdOf(store.keyOf(created.id))).toBe(created.id);
   });
 });
+
+describe('quick repeated actions', () => {
+  it('toggles from the state the earlier presses left, not from the task as last rendered', async () => {
+    const task = server.seed(makeTask({ status: 'todo' }));
+    await store.setFilters(DEFAULT_FILTERS);
+
+    // Four presses of `x` on the same rendered (stale) task, before any render: back to open.
+    await Promise.all([1, 2, 3, 4].map(() => store.toggleComplete(task)));
+    await vi.waitFor(() => expect(queue.snapshot()).toHaveLength(0));
+    await queue.flush();
+
+    expect(queue.conflict).toBeNull();
+    expect(server.tasks.get(task.id)!.status).toBe('todo');
+  });
+});

@@ -11,9 +11,10 @@ import { NetworkError, messageOf } from '../api/http';
 import type { ListParams } from '../api/tasks';
 import type { Task, TaskChanges, TaskPage } from '../api/types';
 import type { CachedPage } from '../offline/db';
+import { applyPending } from '../offline/overlay';
 import type { OfflineQueue, SyncEvent } from '../offline/queue';
 import { DEFAULT_FILTERS, filtersToSearch, listParams, type Filters } from './filters';
-import { queryLocally } from './localQuery';
+import { matchesFilters, queryLocally } from './localQuery';
 
 export const UNDO_MS = 5_000;
 
@@ -64,6 +65,7 @@ export class TaskListStore {
   private loaded = false;
   private generation = 0;
   private pendingDelete: PendingDelete | null = null;
+  private turn: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<() => void>();
   /** Server id -> the local ref it had, so a synced task keeps its React key (and focus). */
   private readonly localKeys = new Map<string, string>();
@@ -154,17 +156,43 @@ export class TaskListStore {
   // --- actions ------------------------------------------------------------------------
 
   async create(title: string): Promise<void> {
-    await this.queue.create({ title });
+    await this.inTurn(() => this.queue.create({ title }));
     this.deps.sync();
   }
 
   async change(task: Task, changes: TaskChanges): Promise<void> {
-    await this.queue.update(task.id, task.version || null, changes, task);
+    await this.inTurn(() => {
+      const current = this.currentView(task);
+      return this.queue.update(task.id, current.version || null, changes, current);
+    });
     this.deps.sync();
   }
 
-  toggleComplete(task: Task): Promise<void> {
-    return this.change(task, { status: task.status === 'done' ? 'todo' : 'done' });
+  /** Complete or reopen the task as it stands after the person's earlier actions: pressing
+   * `x` three times quickly completes it, whatever the screen showed at each press. */
+  async toggleComplete(task: Task): Promise<void> {
+    await this.inTurn(() => {
+      const current = this.currentView(task);
+      const status = current.status === 'done' ? 'todo' : 'done';
+      return this.queue.update(task.id, current.version || null, { status }, current);
+    });
+    this.deps.sync();
+  }
+
+  /** Actions reach the queue one after another, each seeing what the previous one queued
+   * (a rendered task can be a change behind while the last one is still being stored). */
+  private inTurn<T>(action: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(action);
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The task with the server's latest copy and every queued change applied. */
+  private currentView(task: Task): Task {
+    const key = this.keyOf(task.id);
+    const latest = this.state.items.find((item) => this.keyOf(item.id) === key) ?? task;
+    const view = applyPending([latest], this.queue.snapshot()).find((item) => this.keyOf(item.id) === key);
+    return view ?? latest;
   }
 
   /** Hide the task and offer Undo; the deletion is queued when the toast goes. */
@@ -221,13 +249,16 @@ export class TaskListStore {
 
   private onSynced(event: SyncEvent): void {
     const items = this.state.items;
+    // The server's copy joins (or stays in) this view only if the server would list it here.
+    const listed = matchesFilters(this.state.filters);
     if (event.kind === 'created') {
       this.localKeys.set(event.task.id, event.ref);
       const rest = items.filter((t) => t.id !== event.task.id);
-      this.setItems([event.task, ...rest]);
+      this.setItems(listed(event.task) ? [event.task, ...rest] : rest);
       void this.deps.saveTask(event.task);
     } else if (event.kind === 'updated') {
-      this.setItems(items.map((t) => (t.id === event.task.id ? event.task : t)));
+      const updated = items.map((t) => (t.id === event.task.id ? event.task : t));
+      this.setItems(listed(event.task) ? updated : updated.filter((t) => t.id !== event.task.id));
       void this.deps.saveTask(event.task);
     } else if (event.kind === 'deleted' || event.kind === 'gone') {
       this.setItems(items.filter((t) => t.id !== event.taskId));
