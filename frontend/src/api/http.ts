@@ -49,10 +49,35 @@ export interface ApiResponse<T> {
 let csrfToken: string | null = null;
 const reachability = new Set<(reachable: boolean) => void>();
 let refreshing: Promise<boolean> | null = null;
-let sessionLost: () => void = () => {};
+let sessionLost: () => void = () => holdCsrfToken(null);
+
+const SESSION_HINT = 'taskwell:session';
+
+/**
+ * Whether this browser may hold a session cookie (HttpOnly: JavaScript cannot look). Noted
+ * when a session starts or is confirmed, cleared when it ends, so that a signed-out visitor
+ * is not asked about a session at all: every 401 is a console error in the browser.
+ */
+export function maybeSignedIn(): boolean {
+  try {
+    return localStorage.getItem(SESSION_HINT) !== null;
+  } catch {
+    return true; // storage refused: ask the server
+  }
+}
+
+function holdCsrfToken(token: string | null): void {
+  csrfToken = token;
+  try {
+    if (token === null) localStorage.removeItem(SESSION_HINT);
+    else localStorage.setItem(SESSION_HINT, '1');
+  } catch {
+    // Storage refused: the hint only saves requests.
+  }
+}
 
 export function setCsrfToken(token: string | null): void {
-  csrfToken = token;
+  holdCsrfToken(token);
 }
 
 /** Told after every request whether the server answered (any status) or not at all. */
@@ -67,7 +92,10 @@ function reportReachable(reachable: boolean): void {
 
 /** Called once a refresh has failed: the session is over and the user must log in. */
 export function onSessionLost(handler: () => void): void {
-  sessionLost = handler;
+  sessionLost = () => {
+    holdCsrfToken(null);
+    handler();
+  };
 }
 
 async function send(method: string, path: string, options: RequestOptions): Promise<Response> {
@@ -119,16 +147,16 @@ async function refreshNow(): Promise<boolean> {
   // Another tab may have refreshed while this one waited for the lock; its cookies are ours.
   const current = await send('GET', '/auth/cookie/csrf', {});
   if (current.ok) {
-    csrfToken = ((await current.json()) as { csrf_token: string }).csrf_token;
+    holdCsrfToken(((await current.json()) as { csrf_token: string }).csrf_token);
     return true;
   }
   const refreshed = await send('POST', '/auth/cookie/refresh', {});
   if (refreshed.ok) {
-    csrfToken = ((await refreshed.json()) as { csrf_token: string }).csrf_token;
+    holdCsrfToken(((await refreshed.json()) as { csrf_token: string }).csrf_token);
     return true;
   }
   if (refreshed.status === 401) {
-    csrfToken = null;
+    holdCsrfToken(null);
     return false;
   }
   throw new ApiError(refreshed.status, await problemOf(refreshed));
@@ -148,7 +176,7 @@ export function refreshSession(): Promise<boolean> {
 export async function loadCsrfToken(): Promise<void> {
   const response = await send('GET', '/auth/cookie/csrf', {});
   if (response.ok) {
-    csrfToken = ((await response.json()) as { csrf_token: string }).csrf_token;
+    holdCsrfToken(((await response.json()) as { csrf_token: string }).csrf_token);
     return;
   }
   if (response.status === 401 && (await refreshSession())) return;

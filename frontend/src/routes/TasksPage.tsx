@@ -98,13 +98,7 @@ export default function TasksPage() {
           </button>
         </div>
       )}
-      <TaskList
-        tasks={tasks}
-        editing={editing}
-        busy={state.loading === 'first'}
-        fallbackFocus={newTask}
-        {...actions}
-      />
+      <TaskList tasks={tasks} editing={editing} busy={state.loading === 'first'} fallbackFocus={newTask} {...actions} />
       {state.loading === 'first' && tasks.length === 0 && <p className="loading">Loading tasks…</p>}
       {state.loading === 'idle' && tasks.length === 0 && !state.error && (
         <p className="empty">

@@ -56,7 +56,11 @@ export function useKeptFocus(keys: string, fallback: RefObject<HTMLElement | nul
         return;
       }
       const controls = Array.from(item.querySelectorAll<HTMLElement>(FOCUSABLE));
-      kept.current = { key: item.dataset.taskKey!, control: controls.indexOf(target), index: taskItems().indexOf(item) };
+      kept.current = {
+        key: item.dataset.taskKey!,
+        control: controls.indexOf(target),
+        index: taskItems().indexOf(item),
+      };
     };
     // A blur to nothing that a render did not undo (clicking outside): forget the row.
     const onFocusOut = () =>
