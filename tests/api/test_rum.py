@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+import sentry_sdk
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
@@ -21,6 +22,11 @@ from taskwell.app import create_app
 from taskwell.settings import Settings
 from tests.conftest import assert_problem
 from tests.observability.conftest import ObserveApp, observe  # noqa: F401  (a fixture)
+from tests.observability.test_sentry import (  # noqa: F401  (fixtures)
+    FakeSentry,
+    fake_sentry,
+    sentry_reset,
+)
 
 VITALS = "/api/v1/rum/vitals"
 ERRORS = "/api/v1/rum/errors"
@@ -211,15 +217,9 @@ async def test_reports_need_no_session_and_no_csrf_token(client: httpx.AsyncClie
 # Errors
 
 
-async def test_an_error_is_counted_logged_scrubbed_and_sent_to_sentry(
+async def test_an_error_is_counted_logged_and_scrubbed(
     observe: ObserveApp,  # noqa: F811
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    reported: list[tuple[BaseException, str | None]] = []
-    monkeypatch.setattr(
-        "taskwell.rum.service.report_exception",
-        lambda exc, *, request_id, user_id: reported.append((exc, request_id)),
-    )
     before = sample("taskwell_frontend_errors_total", route="/tasks/:id")
     report = error_report(
         message=f"Failed with Bearer {JWT}\nlevel=critical forged=line",
@@ -243,11 +243,74 @@ async def test_an_error_is_counted_logged_scrubbed_and_sent_to_sentry(
     assert "\n" not in line["frontend_message"]
     assert "\\x0alevel=critical" in line["frontend_message"]
     assert "at x (/assets/a.js:1:2)" in line["frontend_stack"]
-    [(exc, request_id)] = reported
-    assert type(exc).__name__ == "FrontendError"
-    assert "Failed with" in str(exc)
-    assert JWT not in str(exc)
-    assert request_id == response.headers["x-request-id"]
+
+
+CHROMIUM_STACK = (
+    "TypeError: Cannot read properties of undefined (reading 'title')\n"
+    "    at TaskItem (https://app.example/assets/TasksPage-Ab12.js:3:1456)\n"
+    "    at renderWithHooks (https://app.example/assets/index-9f8e.js:8:20412)\n"
+    "    at https://app.example/assets/index-9f8e.js?v=2:9:77"
+)
+
+
+@pytest.mark.usefixtures("sentry_reset")
+async def test_an_error_reaches_sentry_with_the_browsers_stack_frames(
+    observe: ObserveApp,  # noqa: F811
+    fake_sentry: FakeSentry,  # noqa: F811
+) -> None:
+    report = error_report(
+        message=f"TypeError: Cannot read properties of undefined (reading 'title') {JWT}",
+        stack=CHROMIUM_STACK,
+        route="/tasks/0b7d1c2e-1111-2222-3333-444455556666",
+    )
+
+    async with observe(sentry_dsn=fake_sentry.dsn) as observed:
+        response = await post_json(observed.client, ERRORS, report)
+        assert response.status_code == 204
+        assert sentry_sdk.flush(timeout=10) is not False
+
+    events = [e for e in fake_sentry.events() if e.get("exception")]
+    assert len(events) == 1, fake_sentry.raw_text()[:2000]
+    event = events[0]
+    [exception] = event["exception"]["values"]
+    assert exception["type"] == "TypeError"
+    assert exception["value"].startswith("Cannot read properties of undefined")
+    frames = [
+        (f["filename"], f["function"], f["lineno"], f["colno"])
+        for f in exception["stacktrace"]["frames"]
+    ]
+    # Oldest call first, as Sentry orders them; the query string is not part of the file.
+    assert frames == [
+        ("/assets/index-9f8e.js", "?", 9, 77),
+        ("/assets/index-9f8e.js", "renderWithHooks", 8, 20412),
+        ("/assets/TasksPage-Ab12.js", "TaskItem", 3, 1456),
+    ]
+    assert exception["stacktrace"]["frames"][-1]["abs_path"] == (
+        "https://app.example/assets/TasksPage-Ab12.js"
+    )
+    assert event["platform"] == "javascript"
+    assert event["tags"]["route"] == "/tasks/:id"
+    assert event["tags"]["request_id"] == response.headers["x-request-id"]
+    assert JWT not in fake_sentry.raw_text()
+
+
+@pytest.mark.usefixtures("sentry_reset")
+async def test_a_report_without_a_stack_reaches_sentry_with_its_source_line(
+    observe: ObserveApp,  # noqa: F811
+    fake_sentry: FakeSentry,  # noqa: F811
+) -> None:
+    async with observe(sentry_dsn=fake_sentry.dsn) as observed:
+        response = await post_json(observed.client, ERRORS, error_report(stack=""))
+        assert response.status_code == 204
+        sentry_sdk.flush(timeout=10)
+
+    [event] = [e for e in fake_sentry.events() if e.get("exception")]
+    [frame] = event["exception"]["values"][0]["stacktrace"]["frames"]
+    assert (frame["filename"], frame["lineno"], frame["colno"]) == (
+        "/assets/index-3f2a1b9c.js",
+        12,
+        34,
+    )
 
 
 async def test_an_error_from_an_unknown_route_counts_as_other(client: httpx.AsyncClient) -> None:

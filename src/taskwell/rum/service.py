@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from taskwell.observability.logging import scrub
 from taskwell.observability.metrics import FRONTEND_ERRORS, WEB_VITAL, Children
-from taskwell.observability.sentry import report_exception
 from taskwell.rum.schemas import ErrorReportIn, Vital
+from taskwell.rum.stack import Frame, error_type, parse_stack
 
 # The browser app's route templates (frontend/src/rum/route.ts): the only route label values
 # besides OTHER, so a forged report cannot add series.
@@ -24,10 +25,6 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 log = logging.getLogger("taskwell.rum")
 _VITALS = Children(WEB_VITAL, limit=100)
 _ERRORS = Children(FRONTEND_ERRORS, limit=20)
-
-
-class FrontendError(Exception):
-    """An uncaught error in a user's browser, as reported to /rum/errors (for Sentry)."""
 
 
 def route_label(route: str) -> str:
@@ -57,20 +54,64 @@ def _loggable(text: str) -> str:
 def record_error(report: ErrorReportIn, *, request_id: str | None) -> None:
     route = route_label(report.route)
     _ERRORS(route).inc()
-    message, source = _loggable(report.message), _loggable(report.source)
+    message = _loggable(report.message)
     log.warning(
         "frontend error",
         extra={
             "route": route,
             "frontend_message": message,
-            "frontend_source": source,
+            "frontend_source": _loggable(report.source),
             "frontend_line": report.line,
             "frontend_column": report.column,
             "frontend_stack": _loggable(report.stack),
             "request_id": request_id,
         },
     )
-    where = f" at {source}:{report.line}:{report.column}" if source else ""
-    report_exception(
-        FrontendError(f"{message}{where} (route {route})"), request_id=request_id, user_id=None
-    )
+    send_to_sentry(report, route=route, message=message, request_id=request_id)
+
+
+def send_to_sentry(
+    report: ErrorReportIn, *, route: str, message: str, request_id: str | None
+) -> None:
+    """One Sentry event with the browser's own stack frames (not this server's), when Sentry
+    is configured. The client's before_send scrubs it like every other event."""
+    import sentry_sdk
+
+    if not sentry_sdk.get_client().is_active():
+        return
+    frames = parse_stack(report.stack)
+    if not frames and report.source:
+        source = _loggable(report.source)
+        frames = [Frame(source, "?", report.line, report.column, source)]
+    kind, value = error_type(message)
+    event: dict[str, Any] = {
+        "level": "error",
+        "platform": "javascript",
+        "logger": log.name,
+        "exception": {
+            "values": [
+                {
+                    "type": kind,
+                    "value": value,
+                    "mechanism": {"type": "onerror", "handled": False},
+                    "stacktrace": {
+                        "frames": [
+                            {
+                                "filename": _loggable(frame.filename),
+                                "abs_path": _loggable(frame.abs_path),
+                                "function": _loggable(frame.function),
+                                "lineno": frame.lineno,
+                                "colno": frame.colno,
+                                "in_app": True,
+                            }
+                            for frame in frames
+                        ]
+                    },
+                }
+            ]
+        },
+        "tags": {"route": route, "source": "browser"},
+    }
+    if request_id:
+        event["tags"]["request_id"] = request_id
+    sentry_sdk.capture_event(event)  # type: ignore[arg-type]  # Event is a TypedDict of this
