@@ -17,6 +17,7 @@ import contextlib
 import functools
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -150,7 +151,9 @@ def _app_errors(cluster: Cluster, limit: int = 10) -> list[str]:
                     event = json.loads(line)
                     if event.get("level") == "error":
                         lines = str(event.get("exception", "")).strip().splitlines()
-                        cause = [x for x in lines if not x.startswith("(Background")][-1:]
+                        # The exception's own line, not SQLAlchemy's trailing notes.
+                        named = [x for x in lines if re.match(r"^[\w.]+(Error|Exception)\b", x)]
+                        cause = named[-1:] or lines[-1:]
                         found.append(f"{app.name} {event.get('path')}: {' '.join(cause)}")
     return found[:limit]
 
