@@ -7,7 +7,9 @@ Metrics are process-wide, so each test compares a sample before and after what i
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,6 +32,7 @@ from tests.observability.test_sentry import (  # noqa: F401  (fixtures)
 
 VITALS = "/api/v1/rum/vitals"
 ERRORS = "/api/v1/rum/errors"
+DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "taskwell-dashboard.json"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXZhbHVl"
 
 
@@ -423,3 +426,15 @@ async def test_the_metrics_are_exposed_at_metrics(client: httpx.AsyncClient) -> 
     assert any(
         s.labels.get("route") == "/register" for s in families["taskwell_frontend_errors"].samples
     )
+
+
+# The dashboard
+
+
+def test_the_dashboard_shows_each_vitals_percentiles_by_route_and_the_error_rate() -> None:
+    dashboard = json.loads(DASHBOARD.read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    for name in ("LCP", "INP", "CLS", "FCP", "TTFB"):
+        quantiles = [e for e in exprs if f'name="{name}"' in e and "taskwell_web_vital_bucket" in e]
+        assert any("histogram_quantile(0.75" in e and "by (route, le)" in e for e in quantiles)
+    assert any("taskwell_frontend_errors_total" in e and "by (route)" in e for e in exprs)
