@@ -344,15 +344,35 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
+# SQLSTATEs that say "the database is not there just now", not "this request is wrong": class 08
+# (connection exceptions, also what PgBouncer sends when it cannot reach the server) and the
+# server shutting down, crashed, or still starting.
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+# The same from drivers that carry no SQLSTATE: a connection that died under the request.
+_UNAVAILABLE_TEXT = (
+    "database is locked",  # SQLite's busy timeout ran out
+    "shutting down",
+    "connection was closed",
+    "connection is closed",
+    "server conn crashed",
+)
+
+
 def _is_unavailable(exc: Exception) -> bool:
     if isinstance(exc, ConnectionError | sa_exc.TimeoutError):
         return True
     if isinstance(exc, sa_exc.DBAPIError):
-        if exc.connection_invalidated or isinstance(exc.orig, ConnectionError | OSError):
+        if exc.connection_invalidated:
             return True
-        # SQLite's busy timeout ran out, or the PostgreSQL server is shutting down.
+        # The driver's own exception: SQLAlchemy's adapter keeps it as the cause.
+        for error in (exc.orig, exc.orig.__cause__ if exc.orig is not None else None):
+            if isinstance(error, ConnectionError | OSError):
+                return True
+            sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+            if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+                return True
         text = str(exc.orig).lower()
-        return "database is locked" in text or "shutting down" in text
+        return any(marker in text for marker in _UNAVAILABLE_TEXT)
     return False
 
 

@@ -138,6 +138,8 @@ async def test_acknowledged_writes_survive_faults_and_failures_stay_inside_them(
         print("  app error: " + line)
 
     assert outside == [], [o.describe() for o in outside]
+    # A dependency that is away is a 503 (retry), never an internal error.
+    assert [o.describe() for o in load.failures() if o.status == 500] == []
     await _check_acknowledged_writes(cluster, load)
 
 

@@ -36,6 +36,15 @@ async def _no_reset(_: asyncpg.Connection) -> None:
     These connections only ever run single SELECTs outside transactions: nothing to reset."""
 
 
+def _is_dead(connection: asyncpg.Connection) -> bool:
+    """Whether the connection died under the read (server restart, PgBouncer restart)."""
+    try:
+        return bool(connection.is_closed())
+    except asyncpg.InterfaceError:
+        # asyncpg already took a lost connection back from its proxy.
+        return True
+
+
 class ReadPool:
     """One asyncpg pool: the primary's for the hot reads, or one replica's (db/replicas.py)."""
 
@@ -106,7 +115,7 @@ class ReadPool:
                     rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
                     return rows
                 except Exception:
-                    if connection.is_closed() and attempt < attempts:
+                    if attempt < attempts and _is_dead(connection):
                         continue
                     raise
                 finally:
