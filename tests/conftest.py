@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -27,7 +27,11 @@ from taskwell.settings import Settings
 
 PG_URL = os.environ.get("TASKWELL_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("TASKWELL_TEST_REDIS_URL", "")
-BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
+# Once more through PgBouncer in transaction mode (tests/support/pgbouncer.py).
+THROUGH_PGBOUNCER = bool(PG_URL) and os.environ.get("TASKWELL_TEST_PGBOUNCER") == "1"
+BACKENDS = (
+    ["sqlite"] + (["postgres"] if PG_URL else []) + (["pgbouncer"] if THROUGH_PGBOUNCER else [])
+)
 RATE_LIMIT_GROUPS = ("default", "user", "login", "login_account", "register", "refresh")
 STRONG_PASSWORD = "violet tractor sings under 42 lanterns"
 
@@ -42,15 +46,35 @@ async def reset_postgres(url: str) -> None:
         await engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def pgbouncer_url() -> Iterator[str]:
+    from tests.support.pgbouncer import pgbouncer_in_front_of
+
+    with pgbouncer_in_front_of(PG_URL) as url:
+        yield url
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    if request.param == "sqlite":
+def database_backend(request: pytest.FixtureRequest) -> str:
+    backend: str = request.param
+    return backend
+
+
+@pytest.fixture(scope="session")
+def database_url(
+    database_backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    if database_backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'taskwell.db'}"
-    else:
-        url = PG_URL
-        asyncio.run(reset_postgres(url))
-    migrate.upgrade(Settings(env="test", database_url=url))
-    return url
+        migrate.upgrade(Settings(env="test", database_url=url))
+        return url
+    # The schema is rebuilt on the server itself; the app may then reach it through PgBouncer.
+    asyncio.run(reset_postgres(PG_URL))
+    migrate.upgrade(Settings(env="test", database_url=PG_URL))
+    if database_backend == "pgbouncer":
+        bouncer: str = request.getfixturevalue("pgbouncer_url")
+        return bouncer
+    return PG_URL
 
 
 @pytest.fixture
@@ -76,13 +100,15 @@ async def _clean_redis(redis_url: str | None) -> None:
 
 @pytest.fixture
 def settings_factory(
-    database_url: str, redis_url: str | None, _clean_redis: None
+    database_backend: str, database_url: str, redis_url: str | None, _clean_redis: None
 ) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "env": "test",
             "database_url": database_url,
             "redis_url": redis_url,
+            # PgBouncer in transaction mode: no named prepared statements (docs/scaling.md).
+            **({"db_statement_cache_size": 0} if database_backend == "pgbouncer" else {}),
             # Generous limits so the suite's own traffic is never throttled; the rate-limit
             # tests set tight ones.
             **{f"rate_limit_{group}": "100000/minute" for group in RATE_LIMIT_GROUPS},
