@@ -8,6 +8,7 @@ are what deploy/nginx promises. See conftest.py for the stack (and why a "down" 
 from __future__ import annotations
 
 import json
+import random
 import socket
 import ssl
 import time
@@ -17,9 +18,11 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from tests.conftest import STRONG_PASSWORD
 from tests.deploy.conftest import CLIENT_ADDRESS, Edge
+from tests.support import images
 
 HSTS = "max-age=31536000; includeSubDomains"
 PROBLEM = "application/problem+json"
@@ -213,6 +216,24 @@ def test_a_body_over_one_mebibyte_gets_413_from_nginx(
     assert over_limit.status_code == 413
     assert _problem_type(over_limit) == "payload-too-large"
     assert "instance" not in over_limit.json()
+
+
+def test_avatars_up_to_five_mebibytes_pass_nginx_and_the_waf(
+    edge: Edge, client: httpx.Client, auth: dict[str, str]
+) -> None:
+    # Noise does not compress: a PNG of about 2.3 MB, over every other body's 1 MiB cap.
+    noise = Image.frombytes("RGB", (880, 880), random.Random(7).randbytes(880 * 880 * 3))
+    body = images.encode(noise, "PNG")
+    assert MIB < len(body) < 5 * MIB
+    headers = {**auth, "Content-Type": "image/png"}
+
+    uploaded = client.put("/api/v1/users/me/avatar", content=body, headers=headers)
+    too_big = client.put("/api/v1/users/me/avatar", content=b"\0" * (5 * MIB + 1), headers=headers)
+
+    assert uploaded.status_code == 200, edge.audit_log.read_text()[-2000:]
+    assert uploaded.json()["avatar"] is not None
+    assert too_big.status_code == 413
+    assert _problem_type(too_big) == "payload-too-large"
 
 
 def test_oversized_request_lines_and_headers_are_refused_as_problems(
