@@ -58,7 +58,7 @@ def run(
     """Run a command to completion and return its output; raise with its output on failure."""
     if service_user:
         popen = as_service_user(**popen)
-    result = subprocess.run(  # noqa: S603 (commands are built here, from fixed programs)
+    result = subprocess.run(
         [str(part) for part in command],
         capture_output=True,
         text=True,
@@ -88,7 +88,7 @@ def spawn(
         popen = as_service_user(**popen)
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
-        process = subprocess.Popen(  # noqa: S603 (commands are built here, from fixed programs)
+        process = subprocess.Popen(
             [str(part) for part in command],
             stdin=subprocess.DEVNULL,
             stdout=out,
