@@ -11,6 +11,7 @@ from typing import TextIO
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from taskwell import __version__, maintenance
 from taskwell.apikeys.routes import router as api_keys_router
@@ -21,6 +22,7 @@ from taskwell.auth.totp_routes import router as totp_router
 from taskwell.context import AppContext
 from taskwell.db.engine import Database
 from taskwell.db.migrate import current_revision, head_revision
+from taskwell.drain import Drain
 from taskwell.errors import install_error_handlers
 from taskwell.http import API_V1
 from taskwell.http.body_limit import BodyLimitMiddleware
@@ -186,6 +188,11 @@ async def _sample_process_forever(interval: float = 10.0) -> None:
         await asyncio.sleep(interval)
 
 
-def create_app_from_env() -> FastAPI:
-    """Factory for `uvicorn --factory taskwell.app:create_app_from_env`."""
-    return create_app(Settings())
+def create_app_from_env() -> ASGIApp:
+    """Factory for `uvicorn --factory taskwell.app:create_app_from_env` (`taskwell serve`):
+    the app, drained politely on SIGTERM (src/taskwell/drain.py)."""
+    settings = Settings()
+    app = create_app(settings)
+    drain = Drain(app, settings.drain_seconds)
+    app.state.drain = drain
+    return drain

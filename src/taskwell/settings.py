@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     # all decrypt). Empty: a key derived from secret_key. `taskwell keys generate` makes one.
     encryption_keys: SecretStr = SecretStr("")
 
+    # On SIGTERM, keep serving this long (every response closing its connection, /readyz 503)
+    # before stopping, so a load balancer never reuses a connection the app is closing
+    # (src/taskwell/drain.py). Unset: 5 s in production, 0 elsewhere.
+    shutdown_drain_seconds: float | None = Field(default=None, ge=0, le=300)
+
     # How often each instance purges expired rows (idempotency keys, ended sessions, old
     # audit events); 0 turns it off.
     maintenance_interval_seconds: float = Field(default=3_600.0, ge=0)
@@ -260,6 +265,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def drain_seconds(self) -> float:
+        if self.shutdown_drain_seconds is not None:
+            return self.shutdown_drain_seconds
+        return 5.0 if self.env is Environment.production else 0.0
 
     @property
     def migrates_on_start(self) -> bool:

@@ -40,6 +40,9 @@ async def readyz(request: Request) -> Response:
             checks["redis"] = "ok"
         except Exception:
             checks["redis"] = "unreachable"
+    drain = getattr(request.app.state, "drain", None)
+    if drain is not None and drain.draining:  # shutting down: send traffic elsewhere
+        checks["shutdown"] = "draining"
     failed = sorted(name for name, state in checks.items() if state != "ok")
     if failed:
         return problem_response(
