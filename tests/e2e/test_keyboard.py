@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, Page, TimeoutError, expect
 
-from tests.e2e.conftest import NewContext, Person, screenshot
-from tests.e2e.ui import complete_box, new_task_box, sync_status, task_item, tasks_heading
+from tests.e2e.conftest import NewContext, Person, api_tasks, eventually, screenshot
+from tests.e2e.ui import (
+    complete_box,
+    controlled_by_the_worker,
+    create_task,
+    new_task_box,
+    sign_up,
+    sync_status,
+    task_item,
+    tasks_heading,
+)
+from tests.support.processes import AppProcess
 
 MAX_TABS = 60
 
@@ -57,7 +69,9 @@ def type_into(page: Page, target: Locator, text: str) -> None:
     page.keyboard.type(text)
 
 
-def test_everything_can_be_done_by_keyboard(new_context: NewContext, person: Person) -> None:
+def test_everything_can_be_done_by_keyboard(
+    new_context: NewContext, person: Person, server: AppProcess
+) -> None:
     page = new_context().new_page()
     page.goto("/register")
     type_into(page, page.get_by_label("Email", exact=True), person.email)
@@ -99,13 +113,15 @@ def test_everything_can_be_done_by_keyboard(new_context: NewContext, person: Per
 
     current_title = _title_of(first)
 
-    # x completes the current task, x again reopens it. Each step starts once the previous
-    # change is stored, so that this pass checks what the keyboard reaches, not the timing
-    # of the sync queue.
-    for checked in (True, False, True):
+    # x completes the current task, x again reopens it: three quick presses end completed,
+    # on the server too, synced promptly, the keyboard still on that task.
+    for _ in range(3):
         page.keyboard.press("x")
-        expect(complete_box(page, current_title)).to_be_checked(checked=checked)
-        expect(sync_status(page, "Synced")).to_be_visible()
+    expect(complete_box(page, current_title)).to_be_checked()
+    expect(sync_status(page, "Synced")).to_be_visible()
+    expect(page.get_by_role("dialog", name="Conflict")).to_have_count(0)
+    eventually(lambda: _status_on_server(server, person, current_title), "done")
+    expect_focus_within(page, task_item(page, current_title), "the sync took the focus away")
 
     # e edits in place: Enter saves
     page.keyboard.press("e")
@@ -155,6 +171,85 @@ def test_everything_can_be_done_by_keyboard(new_context: NewContext, person: Per
     screenshot(page, "keyboard-shortcuts")
     page.keyboard.press("Escape")
     expect(shortcuts).to_be_hidden()
+
+
+def _status_on_server(server: AppProcess, person: Person, title: str) -> str | None:
+    statuses = [t["status"] for t in api_tasks(server, person.email) if t["title"] == title]
+    return statuses[0] if len(statuses) == 1 else None
+
+
+def test_quick_toggles_end_synced_with_the_final_state(
+    new_context: NewContext, person: Person, server: AppProcess
+) -> None:
+    page = new_context().new_page()
+    sign_up(page, person)
+    create_task(page, "Toggled quickly")
+    expect(sync_status(page, "Synced")).to_be_visible()
+
+    done = False
+    for presses in (4, 5, 7, 6, 3):
+        leave_text_fields(page)
+        page.keyboard.press("k")  # the last task: the only one
+        for _ in range(presses):
+            page.keyboard.press("x")
+        done ^= presses % 2 == 1
+        final = "done" if done else "todo"
+        expect(complete_box(page, "Toggled quickly")).to_be_checked(checked=final == "done")
+        # Bounded by Playwright's timeout; no conflict with itself, nothing left queued.
+        expect(sync_status(page, "Synced")).to_be_visible()
+        expect(page.get_by_role("dialog", name="Conflict")).to_have_count(0)
+        eventually(lambda: _status_on_server(server, person, "Toggled quickly"), final)
+
+
+def test_the_focus_stays_on_its_task_when_a_sync_moves_it(
+    new_context: NewContext, person: Person
+) -> None:
+    """Oldest first: a task created offline shows on top until the server places it last."""
+    context = new_context()
+    page = context.new_page()
+    sign_up(page, person)
+    for title in ("First task", "Second task"):
+        create_task(page, title)
+    page.get_by_label("Sort", exact=True).select_option(label="Oldest first")
+    expect(page).to_have_url(re.compile(r"sort=created_at"))
+    expect(sync_status(page, "Synced")).to_be_visible()
+    controlled_by_the_worker(page)
+
+    context.set_offline(True)
+    expect(sync_status(page, "Offline")).to_be_visible()
+    create_task(page, "Written offline")
+    leave_text_fields(page)
+    page.keyboard.press("j")
+    offline_item = task_item(page, "Written offline")
+    expect_focus_within(page, offline_item, "j did not reach the task written offline")
+
+    context.set_offline(False)
+    expect(sync_status(page, "Synced")).to_be_visible()
+    expect(page.get_by_role("listitem").last).to_contain_text("Written offline")
+    expect_focus_within(page, offline_item, "the focus fell out of the list after the sync")
+
+
+def test_completing_a_task_in_an_open_tasks_view_moves_the_focus_to_the_next(
+    new_context: NewContext, person: Person
+) -> None:
+    page = new_context().new_page()
+    sign_up(page, person)
+    for title in ("Older task", "Newer task"):
+        create_task(page, title)
+    page.get_by_label("Status", exact=True).select_option(value="todo")
+    expect(page).to_have_url(re.compile(r"status=todo"))
+    expect(sync_status(page, "Synced")).to_be_visible()
+
+    leave_text_fields(page)
+    page.keyboard.press("j")
+    expect_focus_within(page, task_item(page, "Newer task"), "j did not reach the first task")
+    page.keyboard.press("x")
+
+    # Done no longer matches "To do": the task leaves the view, the keyboard stays in the list.
+    expect(task_item(page, "Newer task")).to_have_count(0)
+    expect(sync_status(page, "Synced")).to_be_visible()
+    expect(task_item(page, "Newer task")).to_have_count(0)
+    expect_focus_within(page, task_item(page, "Older task"), "the focus fell out of the list")
 
 
 def _title_of(item: Locator) -> str:

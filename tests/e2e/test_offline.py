@@ -6,24 +6,23 @@ from __future__ import annotations
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.conftest import NewContext, Person, api_tasks, eventually, screenshot
-from tests.e2e.ui import create_task, rename_task, sign_up, sync_status, task_item, tasks_heading
+from tests.e2e.ui import (
+    controlled_by_the_worker,
+    create_task,
+    rename_task,
+    sign_up,
+    sync_status,
+    task_item,
+    tasks_heading,
+)
 from tests.support.processes import AppProcess
-
-
-def _controlled_by_the_worker(page: Page) -> None:
-    """Wait until the service worker is active and controls this page (bounded)."""
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    if not page.evaluate("!!navigator.serviceWorker.controller"):
-        page.reload()
-        expect(tasks_heading(page)).to_be_visible()
-    page.wait_for_function("!!navigator.serviceWorker.controller")
 
 
 def _signed_in(new_context: NewContext, person: Person) -> tuple[BrowserContext, Page]:
     context = new_context()
     page = context.new_page()
     sign_up(page, person)
-    _controlled_by_the_worker(page)
+    controlled_by_the_worker(page)
     return context, page
 
 

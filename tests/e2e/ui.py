@@ -85,3 +85,12 @@ def visible_titles(page: Page) -> list[str]:
     )
     prefix = "Complete "
     return [name.removeprefix(prefix).strip() for name in names if name.startswith(prefix)]
+
+
+def controlled_by_the_worker(page: Page) -> None:
+    """Wait until the service worker is active and controls this page (bounded)."""
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    if not page.evaluate("!!navigator.serviceWorker.controller"):
+        page.reload()
+        expect(tasks_heading(page)).to_be_visible()
+    page.wait_for_function("!!navigator.serviceWorker.controller")

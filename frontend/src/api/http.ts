@@ -54,23 +54,24 @@ let sessionLost: () => void = () => holdCsrfToken(null);
 const SESSION_HINT = 'taskwell:session';
 
 /**
- * Whether this browser may hold a session cookie (HttpOnly: JavaScript cannot look). Noted
- * when a session starts or is confirmed, cleared when it ends, so that a signed-out visitor
- * is not asked about a session at all: every 401 is a console error in the browser.
+ * What this browser last knew of its session (the cookies are HttpOnly: JavaScript cannot
+ * look): 'in' once a session is confirmed, 'out' once it ended or a probe found none,
+ * 'unknown' before either. A signed-out visitor is then asked nothing after the first visit,
+ * and never made to try a refresh cookie it does not have: every 401 is a console error.
  */
-export function maybeSignedIn(): boolean {
+export function sessionHint(): 'in' | 'out' | 'unknown' {
   try {
-    return localStorage.getItem(SESSION_HINT) !== null;
+    const hint = localStorage.getItem(SESSION_HINT);
+    return hint === 'in' || hint === 'out' ? hint : 'unknown';
   } catch {
-    return true; // storage refused: ask the server
+    return 'unknown'; // storage refused: ask the server
   }
 }
 
 function holdCsrfToken(token: string | null): void {
   csrfToken = token;
   try {
-    if (token === null) localStorage.removeItem(SESSION_HINT);
-    else localStorage.setItem(SESSION_HINT, '1');
+    localStorage.setItem(SESSION_HINT, token === null ? 'out' : 'in');
   } catch {
     // Storage refused: the hint only saves requests.
   }
@@ -182,6 +183,25 @@ export async function loadCsrfToken(): Promise<void> {
   if (response.status === 401 && (await refreshSession())) return;
   if (response.status === 401) sessionLost();
   throw new ApiError(response.status, await problemOf(response));
+}
+
+/**
+ * Start-up: is there a cookie session? One request at most unless this browser had one (then
+ * an expired access cookie is renewed from the refresh cookie); none when it is known to have
+ * none. Holds the CSRF token when there is a session.
+ */
+export async function probeSession(): Promise<boolean> {
+  const hint = sessionHint();
+  if (hint === 'out') return false;
+  const response = await send('GET', '/auth/cookie/csrf', {});
+  if (response.ok) {
+    holdCsrfToken(((await response.json()) as { csrf_token: string }).csrf_token);
+    return true;
+  }
+  if (response.status !== 401) throw new ApiError(response.status, await problemOf(response));
+  if (hint === 'in' && (await refreshSession())) return true;
+  holdCsrfToken(null);
+  return false;
 }
 
 function isCsrfFailure(response: Response, problem: Problem): boolean {

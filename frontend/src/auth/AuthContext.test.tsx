@@ -35,8 +35,21 @@ afterEach(() => {
   localStorage.clear();
 });
 
+function calls(fetchMock: ReturnType<typeof fakeApi>): string[] {
+  return fetchMock.mock.calls.map(([url, init]) => `${init?.method ?? 'GET'} ${String(url).replace('/api/v1', '')}`);
+}
+
 describe('AuthProvider start-up', () => {
-  it('asks nothing when nobody has signed in on this browser', async () => {
+  it('asks once on a first visit, without trying a refresh cookie it has no reason to expect', async () => {
+    const fetchMock = fakeApi({});
+
+    expect(await bootStatus()).toBe('signed-out');
+
+    expect(calls(fetchMock)).toEqual(['GET /auth/cookie/csrf']);
+  });
+
+  it('asks nothing once this browser knows it has no session', async () => {
+    setCsrfToken(null); // what logging out, or a first visit's answer, leaves
     const fetchMock = fakeApi({});
 
     expect(await bootStatus()).toBe('signed-out');
@@ -44,8 +57,8 @@ describe('AuthProvider start-up', () => {
     expect(fetchMock).not.toHaveBeenCalled();
   });
 
-  it('notes a session once one is confirmed, and finds it again after a reload', async () => {
-    setCsrfToken('from-log-in'); // what a log-in does
+  it('finds the session of an earlier log-in', async () => {
+    setCsrfToken('from-log-in');
     fakeApi({
       '/auth/cookie/csrf': () => json(200, { csrf_token: 'c', expires_in: 900 }),
       '/users/me': () => json(200, USER),
@@ -54,20 +67,19 @@ describe('AuthProvider start-up', () => {
     expect(await bootStatus()).toBe('signed-in');
   });
 
-  it('tries the refresh cookie when a session was noted, and forgets the note when it is over', async () => {
+  it('renews an expired access cookie when this browser had a session', async () => {
     setCsrfToken('from-an-earlier-visit');
-    const fetchMock = fakeApi({});
+    let refreshed = false;
+    const fetchMock = fakeApi({
+      '/auth/cookie/refresh': () => {
+        refreshed = true;
+        return json(200, { csrf_token: 'renewed', expires_in: 900 });
+      },
+      '/users/me': () => (refreshed ? json(200, USER) : json(401, { status: 401 })),
+    });
 
-    expect(await bootStatus()).toBe('signed-out');
+    expect(await bootStatus()).toBe('signed-in');
 
-    const calls = fetchMock.mock.calls.map(([url, init]) => `${init?.method} ${String(url)}`);
-    expect(calls).toContain('POST /api/v1/auth/cookie/refresh');
-    fetchMock.mockClear();
-    render(
-      <AuthProvider>
-        <AuthStatus />
-      </AuthProvider>,
-    );
-    expect(fetchMock).not.toHaveBeenCalled();
+    expect(calls(fetchMock)).toContain('POST /auth/cookie/refresh');
   });
 });

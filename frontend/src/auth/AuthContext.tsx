@@ -5,7 +5,7 @@
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { fetchMe, logIn, logOut, type Credentials } from '../api/account';
-import { ApiError, NetworkError, loadCsrfToken, maybeSignedIn, onSessionLost } from '../api/http';
+import { ApiError, NetworkError, onSessionLost, probeSession } from '../api/http';
 import type { User } from '../api/types';
 
 export type AuthState =
@@ -22,10 +22,8 @@ export interface Auth {
 const AuthContext = createContext<Auth | null>(null);
 
 async function boot(): Promise<AuthState> {
-  // Nobody signed in on this browser: no probe (a 401 would be all it could say).
-  if (!maybeSignedIn()) return { status: 'signed-out' };
   try {
-    await loadCsrfToken();
+    if (!(await probeSession())) return { status: 'signed-out' };
     return { status: 'signed-in', user: await fetchMe(), offline: false };
   } catch (error) {
     if (!(error instanceof NetworkError)) return { status: 'signed-out' };
