@@ -28,14 +28,12 @@ from taskwell.http import API_V1
 from taskwell.http.body_limit import BodyLimitMiddleware
 from taskwell.http.client_ip import ClientIpMiddleware
 from taskwell.http.compression import CompressResponses
+from taskwell.http.edge import EdgeMiddleware
 from taskwell.http.hot_routes import HotRoutes
 from taskwell.http.rate_limit import RateLimitMiddleware
-from taskwell.http.request_id import RequestIdMiddleware
 from taskwell.http.request_shape import RequestShapeMiddleware
-from taskwell.http.security_headers import SecurityHeadersMiddleware
 from taskwell.observability.logging import configure_logging
 from taskwell.observability.metrics import forget_process_metrics, sample_process
-from taskwell.observability.middleware import ObserveRequests
 from taskwell.observability.routes import router as operations_router
 from taskwell.observability.sentry import init_sentry
 from taskwell.rum.routes import BODY_LIMITS as RUM_BODY_LIMITS
@@ -121,9 +119,10 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
     app.include_router(operations_router)
     # Last: the client routes and the build's files; what they do not serve stays a 404.
     install_webapp(app, settings)
-    # Added last runs first: the request id exists before anything else can fail, the
-    # observer times everything inside it, and the client address is known before the rate
-    # limit counts it. The hot reads are answered innermost, past every check.
+    # Added last runs first: the edge (request id, security headers, the observer) is
+    # outermost, so the id exists before anything else can fail and the observer times
+    # everything inside it; the client address is known before the rate limit counts it.
+    # The hot reads are answered innermost, past every check.
     app.add_middleware(HotRoutes, routes=hot_task_routes())
     app.add_middleware(
         RequestShapeMiddleware,
@@ -174,10 +173,11 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
             never=(f"{API_V1}/auth/", f"{API_V1}/api-keys"),
         )
     app.add_middleware(
-        ObserveRequests, log_requests=settings.access_log, record_metrics=settings.metrics_enabled
+        EdgeMiddleware,
+        settings=settings,
+        log_requests=settings.access_log,
+        record_metrics=settings.metrics_enabled,
     )
-    app.add_middleware(SecurityHeadersMiddleware, settings=settings)
-    app.add_middleware(RequestIdMiddleware)
     return app
 
 

@@ -1,4 +1,4 @@
-"""X-Request-ID: keep the client's when well-formed, otherwise make one; echo it back."""
+"""X-Request-ID: keep the client's when well-formed, otherwise make one (http.edge echoes it)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import itertools
 import os
 import re
 import secrets
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from collections.abc import Iterable
 
 _WELL_FORMED = re.compile(r"^[A-Za-z0-9._:\-]{8,128}$")
 
@@ -32,41 +31,12 @@ class RequestIds:
 _IDS = RequestIds()
 
 
-class RequestIdMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = ""
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                candidate = value.decode("latin-1")
-                if _WELL_FORMED.match(candidate):
-                    request_id = candidate
-                break
-        if not request_id:
-            request_id = _IDS.new()
-        scope.setdefault("state", {})["request_id"] = request_id
-        id_header = (b"x-request-id", request_id.encode("latin-1"))
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = []
-                cache_control = False
-                for name, value in message.get("headers", ()):
-                    lowered = name.lower()
-                    if lowered == b"x-request-id":
-                        continue  # set once, here (a problem response carries it too)
-                    cache_control = cache_control or lowered == b"cache-control"
-                    headers.append((name, value))
-                headers.append(id_header)
-                # Responses for one account must not be kept by shared caches (ASVS 14.3.2).
-                if not cache_control:
-                    headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
+def request_id_of(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """The client's X-Request-ID when well-formed, otherwise a new one."""
+    for name, value in headers:
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            if _WELL_FORMED.match(candidate):
+                return candidate
+            break
+    return _IDS.new()

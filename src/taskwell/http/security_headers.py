@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from collections.abc import Sequence
 
 from taskwell.settings import Environment, Settings
 
@@ -39,33 +39,13 @@ def security_headers(settings: Settings, path: str = "") -> dict[str, str]:
     return headers
 
 
-def _raw(headers: dict[str, str]) -> tuple[tuple[bytes, bytes], ...]:
+EncodedHeaders = Sequence[tuple[bytes, bytes]]
+
+
+def encoded_security_headers(settings: Settings, path: str = "") -> EncodedHeaders:
+    """security_headers() as ASGI header pairs: encoded once at start-up, not per request
+    (http.edge adds each one a response does not set itself)."""
     return tuple(
-        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        for name, value in security_headers(settings, path).items()
     )
-
-
-class SecurityHeadersMiddleware:
-    """Adds each header the response does not set itself. The two header sets (API docs and
-    everything else) are encoded once, not per request."""
-
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
-        self._default = _raw(security_headers(settings))
-        self._docs = _raw(security_headers(settings, "/api/docs"))
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        extra = self._docs if scope["path"].startswith("/api/docs") else self._default
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(header for header in extra if header[0] not in present)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)

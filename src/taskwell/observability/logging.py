@@ -264,7 +264,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
-    # The app logs each request itself (ObserveRequests), with the route template and no
+    # The app logs each request itself (http.edge), with the route template and no
     # query string; uvicorn's own access line would log it twice. Without handlers uvicorn
     # does not even format it.
     access = logging.getLogger("uvicorn.access")

@@ -1,10 +1,9 @@
-"""One observation per request: an access-log line and the HTTP metrics, timed once."""
+"""One observation per request: an access-log line and the HTTP metrics, timed once (by the
+outermost layer, http.edge)."""
 
 from __future__ import annotations
 
-import time
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from taskwell.observability.logging import ACCESS_LOG
 from taskwell.observability.metrics import (
@@ -37,8 +36,8 @@ def mark_unanswered(scope: Scope) -> None:
 class RequestObserver:
     """Records one answered request: the access line and the HTTP metrics.
 
-    Plain methods, so any middleware that sees the response go out can observe requests
-    (ObserveRequests is the one that does it today; a combined edge middleware could instead):
+    Plain methods, so the middleware that sees the response go out observes requests with it
+    (http.edge.EdgeMiddleware, the outermost layer, does so):
 
         observer.start()                      # before calling the app
         try:
@@ -81,42 +80,3 @@ class RequestObserver:
                 bytes_sent=bytes_sent,
                 problem_type=problem or None,
             )
-
-
-class ObserveRequests:
-    """ASGI middleware around the app: times each HTTP request and hands it to a
-    RequestObserver once the response is out (or the app failed)."""
-
-    def __init__(self, app: ASGIApp, *, log_requests: bool, record_metrics: bool) -> None:
-        self.app = app
-        self.log_requests = log_requests
-        self.record_metrics = record_metrics
-        self.observer = RequestObserver(log_requests=log_requests, record_metrics=record_metrics)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not (self.log_requests or self.record_metrics):
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-        sent = 0
-        responded = False
-
-        async def observe_send(message: Message) -> None:
-            nonlocal status, sent, responded
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                responded = True
-            elif message["type"] == "http.response.body":
-                sent += len(message.get("body", b""))
-            await send(message)
-
-        self.observer.start()
-        try:
-            await self.app(scope, receive, observe_send)
-        except Exception:
-            if not responded:
-                mark_unanswered(scope)
-            raise
-        finally:
-            self.observer.finish(scope, status, time.perf_counter() - started, sent)
