@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from taskwell.http.edge import EdgeMiddleware
+from taskwell.http.rate_limit import record
+from taskwell.kv.ratelimit import Decision
 from taskwell.settings import Settings
 
 
@@ -84,3 +86,38 @@ async def test_the_api_docs_get_their_own_policy(settings: Settings) -> None:
     docs = dict(await _call(_edge(settings, _app([], [])), path="/api/docs"))
     assert b"cdn.jsdelivr.net" in docs[b"content-security-policy"]
     assert b"cdn.jsdelivr.net" not in api[b"content-security-policy"]
+
+
+def _counted(app: Any, remaining: int) -> Any:
+    """An app that the rate limit counted (as RateLimitMiddleware does) before answering."""
+
+    async def counted(scope: Any, receive: Any, send: Any) -> None:
+        record(scope["state"], Decision("default", True, 100, remaining, 30))
+        await app(scope, receive, send)
+
+    return counted
+
+
+async def test_a_counted_request_gets_the_rate_limit_headers(settings: Settings) -> None:
+    own = [(b"content-type", b"application/json")]
+    headers = await _call(_edge(settings, _counted(_app(own, []), remaining=7)))
+    assert headers[:4] == [
+        *own,
+        (b"ratelimit-limit", b"100"),
+        (b"ratelimit-remaining", b"7"),
+        (b"ratelimit-reset", b"30"),
+    ]
+
+
+async def test_a_response_with_its_own_rate_limit_headers_keeps_them(
+    settings: Settings,
+) -> None:
+    own = [(b"RateLimit-Limit", b"5"), (b"RateLimit-Remaining", b"0"), (b"Retry-After", b"9")]
+    headers = await _call(_edge(settings, _counted(_app(own, []), remaining=7)))
+    assert [v for n, v in headers if n.lower() == b"ratelimit-remaining"] == [b"0"]
+    assert [v for n, v in headers if n.lower() == b"ratelimit-limit"] == [b"5"]
+
+
+async def test_an_uncounted_request_gets_no_rate_limit_headers(settings: Settings) -> None:
+    headers = await _call(_edge(settings, _app([], [])))
+    assert not [n for n, _ in headers if n.startswith(b"ratelimit")]

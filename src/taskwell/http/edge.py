@@ -1,11 +1,14 @@
-"""The outermost layer: request id, security headers, default Cache-Control, observation.
+"""The outermost layer: request id, security headers, default Cache-Control, the rate limit's
+headers, and the request's observation.
 
-These were three ASGI layers (request id, security headers, the observer), each wrapping `send`
-and rebuilding the response's header list. Every request, the hot reads included, passed all
-three; as one layer the request pays for one wrapper, one pass over the headers and one
-coroutine frame instead of three. What each part does is unchanged and still defined in its own
-module: the ids in `request_id`, the header sets in `security_headers`, the access line and
-metrics in `observability.middleware.RequestObserver`.
+These were four `send` wrappers (request id, security headers, the observer, the rate limit's
+headers) in three layers plus the rate limit's, each rebuilding the response's header list.
+Every request, the hot reads included, passed all of them; here the request pays for one
+wrapper, one pass over the headers and one coroutine frame. What each part does is unchanged
+and still defined in its own module: the ids in `request_id`, the header sets in
+`security_headers`, the RateLimit-* headers in `rate_limit` (whose middleware still counts the
+request, further in, once the client's address is known), the access line and metrics in
+`observability.middleware.RequestObserver`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from taskwell.http.rate_limit import response_headers
 from taskwell.http.request_id import request_id_of
 from taskwell.http.security_headers import EncodedHeaders, encoded_security_headers
 from taskwell.observability.middleware import RequestObserver, mark_unanswered
@@ -21,16 +25,20 @@ from taskwell.settings import Settings
 
 _REQUEST_ID = b"x-request-id"
 _CACHE_CONTROL = b"cache-control"
+_RATE_LIMIT = b"ratelimit-limit"
 # Responses for one account must not be kept by shared caches (ASVS 14.3.2).
 _NO_STORE = (_CACHE_CONTROL, b"no-store")
 
 
 def edge_headers(
-    headers: EncodedHeaders, security: EncodedHeaders, id_header: tuple[bytes, bytes]
+    headers: EncodedHeaders,
+    limits: EncodedHeaders,
+    security: EncodedHeaders,
+    id_header: tuple[bytes, bytes],
 ) -> list[tuple[bytes, bytes]]:
-    """The response's headers, then each security header it does not set itself, the request
-    id (set only here: a problem response carries it too), and `no-store` unless the response
-    chose its own Cache-Control."""
+    """The response's headers, then the rate limit's (unless it set its own), each security
+    header it does not set itself, the request id (set only here: a problem response carries
+    it too), and `no-store` unless the response chose its own Cache-Control."""
     out: list[tuple[bytes, bytes]] = []
     present: set[bytes] = set()
     for name, value in headers:
@@ -39,6 +47,8 @@ def edge_headers(
             continue
         present.add(lowered)
         out.append((name, value))
+    if limits and _RATE_LIMIT not in present:
+        out.extend(limits)
     for header in security:
         if header[0] not in present:
             out.append(header)
@@ -69,7 +79,8 @@ class EdgeMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = request_id_of(scope["headers"])
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
         id_header = (_REQUEST_ID, request_id.encode("latin-1"))
         security = self._docs if scope["path"].startswith("/api/docs") else self._default
         status = 500
@@ -82,7 +93,9 @@ class EdgeMiddleware:
             if kind == "http.response.start":
                 status = message["status"]
                 responded = True
-                message["headers"] = edge_headers(message.get("headers", ()), security, id_header)
+                message["headers"] = edge_headers(
+                    message.get("headers", ()), response_headers(state), security, id_header
+                )
             elif kind == "http.response.body":
                 sent += len(message.get("body", b""))
             await send(message)

@@ -3,10 +3,11 @@ on chosen routes, and RateLimit-* headers naming the tightest limit that applied
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Depends, Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from taskwell.errors import DomainError, send_problem
 from taskwell.kv.ratelimit import Decision, RateLimiter
@@ -47,21 +48,18 @@ class RateLimitMiddleware:
             )
             return
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                decision = state.get(_STATE_KEY)
-                if isinstance(decision, Decision):
-                    headers = list(message.get("headers", ()))
-                    # A 429 carries its own; otherwise add the tightest limit's.
-                    if not any(name.lower() == b"ratelimit-limit" for name, _ in headers):
-                        headers += [
-                            (name.lower().encode(), value.encode())
-                            for name, value in decision.headers().items()
-                        ]
-                        message["headers"] = headers
-            await send(message)
+        await self.app(scope, receive, send)
 
-        await self.app(scope, receive, send_with_headers)
+
+def response_headers(state: Mapping[str, object]) -> list[tuple[bytes, bytes]]:
+    """The RateLimit-* headers of the tightest limit this request was counted against; none
+    when it was not counted (not an API path, or refused by the default limit, whose 429
+    carries its own). http.edge adds them with its one pass over the response's headers,
+    unless the response set its own (a 429 does)."""
+    decision = state.get(_STATE_KEY)
+    if not isinstance(decision, Decision):
+        return []
+    return [(name.lower().encode(), value.encode()) for name, value in decision.headers().items()]
 
 
 def limit(group: str) -> Any:
