@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -89,3 +90,42 @@ def test_migrations_match_the_models(scratch_url: str) -> None:
             await engine.dispose()
 
     assert asyncio.run(diff()) == []
+
+
+def _set_revision(path: str, revision: str) -> None:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+
+
+async def test_a_schema_newer_than_the_code_is_served_and_an_older_one_refused(
+    tmp_path: Path,
+) -> None:
+    """A rolling deploy: the new release migrated (expand/contract), old instances keep serving
+    and stay ready; code newer than the schema refuses to start."""
+    import httpx
+    from alembic.script import ScriptDirectory
+
+    from taskwell.app import SchemaNotCurrent, create_app
+
+    path = str(tmp_path / "rolling.db")
+    settings = Settings(env="test", database_url=f"sqlite+aiosqlite:///{path}")
+    await asyncio.to_thread(migrate.upgrade, settings)
+
+    _set_revision(path, "f0f0f0f0f0f0")  # a revision this code has never heard of
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            ready = await client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"]["migrations"] == "ahead"
+
+    scripts = ScriptDirectory.from_config(migrate.alembic_config(settings))
+    oldest = list(scripts.walk_revisions())[-1].revision
+    _set_revision(path, oldest)
+    app = create_app(settings)
+    with pytest.raises(SchemaNotCurrent, match="taskwell db upgrade"):
+        async with app.router.lifespan_context(app):
+            pass

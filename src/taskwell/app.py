@@ -21,7 +21,7 @@ from taskwell.auth.routes import router as auth_router
 from taskwell.auth.totp_routes import router as totp_router
 from taskwell.context import AppContext
 from taskwell.db.engine import Database
-from taskwell.db.migrate import current_revision, head_revision
+from taskwell.db.migrate import SchemaState, head_revision, schema_state
 from taskwell.drain import Drain
 from taskwell.errors import install_error_handlers
 from taskwell.http import API_V1
@@ -53,13 +53,17 @@ class SchemaNotCurrent(RuntimeError):
 
 
 async def ensure_schema_current(db: Database, settings: Settings) -> None:
-    current = await current_revision(db.engine)
-    head = head_revision(settings)
-    if current != head:
+    """Refuse a schema older than this code; accept a newer one (a rolling deploy's later
+    release migrated it; migrations are expand/contract, docs/deployment.md)."""
+    state, current = await schema_state(db.engine, settings)
+    if state is SchemaState.behind:
         raise SchemaNotCurrent(
             f"The database schema is at revision {current or 'none (empty database)'} but this "
-            f"version of Taskwell needs {head}. Run `taskwell db upgrade` first."
+            f"version of Taskwell needs {head_revision(settings)}. Run `taskwell db upgrade` "
+            "first."
         )
+    if state is SchemaState.ahead:
+        log.warning("database schema is newer than this release", extra={"revision": current})
 
 
 def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = None) -> FastAPI:

@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 
 from taskwell.context import AppContext, get_context
-from taskwell.db.migrate import current_revision, head_revision
+from taskwell.db.migrate import SchemaState, schema_state
 from taskwell.errors import Forbidden, problem_response
 from taskwell.observability.metrics import render
 
@@ -29,8 +29,11 @@ async def readyz(request: Request) -> Response:
     checks = {"database": "ok", "migrations": "ok"}
     try:
         await ctx.db.ping()
-        if await current_revision(ctx.db.engine) != head_revision(ctx.settings):
+        state, _ = await schema_state(ctx.db.engine, ctx.settings)
+        if state is SchemaState.behind:
             checks["migrations"] = "not at head"
+        elif state is SchemaState.ahead:
+            checks["migrations"] = "ahead"  # a newer release migrated it: still compatible
     except Exception:  # any failure to reach it means "not ready"
         checks["database"] = "unreachable"
         checks["migrations"] = "unknown"
@@ -43,7 +46,7 @@ async def readyz(request: Request) -> Response:
     drain = getattr(request.app.state, "drain", None)
     if drain is not None and drain.draining:  # shutting down: send traffic elsewhere
         checks["shutdown"] = "draining"
-    failed = sorted(name for name, state in checks.items() if state != "ok")
+    failed = sorted(name for name, state in checks.items() if state not in ("ok", "ahead"))
     if failed:
         return problem_response(
             request,
