@@ -69,4 +69,3 @@ class Drain:
             loop.call_soon_threadsafe(loop.call_later, self.seconds, stop, signum, None)
 
         signal.signal(signal.SIGTERM, on_sigterm)
-
