@@ -87,4 +87,23 @@ describe('SyncController', () => {
     expect(server.tasks.get(task.id)!.title).toBe('mine');
     expect(controller.status()).toBe('synced');
   });
+
+  it('backs off once per failed replay, however many changes joined it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await queue.create({ title: 'one' });
+      server.failNext({ status: 503, type: 'database-unavailable' });
+
+      // Five quick changes: five sync calls while the first replay is on its way.
+      const outcomes = await Promise.all([1, 2, 3, 4, 5].map(() => controller.sync()));
+      expect(outcomes).toEqual(Array(5).fill('retry-later'));
+      expect(controller.status()).toBe('syncing');
+
+      await vi.advanceTimersByTimeAsync(2_000); // the first retry, not the fifth doubling
+      await vi.waitFor(() => expect(controller.status()).toBe('synced'));
+      expect(server.tasks.size).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

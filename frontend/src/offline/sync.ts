@@ -25,6 +25,7 @@ export class SyncController {
   private current: SyncStatus = 'synced';
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private retryDelay = FIRST_RETRY_MS;
+  private handledFlush: Promise<FlushOutcome> | null = null;
   private readonly listeners = new Set<() => void>();
   private readonly reconnectListeners = new Set<() => void>();
 
@@ -68,7 +69,12 @@ export class SyncController {
   async sync(): Promise<FlushOutcome> {
     if (!this.browserOnline) return 'offline';
     clearTimeout(this.retryTimer);
-    const outcome = await this.queue.flush();
+    const flush = this.queue.flush();
+    // Calls made while a flush runs join it: only the first plans what follows, or five quick
+    // changes and one failure would double the backoff five times (2 s -> 30 s of "Syncing…").
+    if (flush === this.handledFlush) return flush;
+    this.handledFlush = flush;
+    const outcome = await flush;
     if (outcome === 'offline' || outcome === 'retry-later') this.scheduleRetry();
     else this.retryDelay = FIRST_RETRY_MS;
     this.update();
