@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
@@ -226,3 +227,23 @@ def test_lag_is_the_age_of_the_newest_primary_position_replayed() -> None:
     assert replicas.lag(300, now=11.1) == 0.0  # has the newest position
     assert replicas.lag(250, now=11.1) == pytest.approx(0.6)  # has what was current at 10.5
     assert replicas.lag(50, now=11.1) > 2.0  # older than anything remembered: past the limit
+
+
+async def test_checks_go_on_while_the_read_pools_are_busy(pair: PostgresPair) -> None:
+    # One connection per read pool, held by slow reads: the health checks have their own.
+    settings = _settings(pair, db_read_pool_size=1, db_replica_pool_size=1)
+    async with running_app(settings) as client:
+        alice = await _sign_in(client, f"alice-{uuid.uuid4().hex[:8]}@example.com")
+        await _replica_in_use(client, alice)
+        app = client._transport.app  # type: ignore[attr-defined]
+        db = app.state.context.db
+        slow = db.prepare(sa.select(sa.func.pg_sleep(2.0)))
+        holding = asyncio.create_task(db.fetch(slow))
+        try:
+            await asyncio.sleep(1.0)  # ten check intervals with the primary's pool taken
+            assert _replica_up(pair) == 1
+            before = _routed("replica")
+            assert await _titles(client, alice) == []
+            assert _routed("replica") > before
+        finally:
+            await holding

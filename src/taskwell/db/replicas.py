@@ -128,6 +128,32 @@ class RedisWriteMarks:
             raise StoreUnavailable(str(exc)) from exc
 
 
+class CheckConnection:
+    """One connection of its own for health checks, reopened when it dies: a busy read pool
+    must never make a healthy server look dead (or stall the checks of the others)."""
+
+    def __init__(self, pool: ReadPool) -> None:
+        self._pool = pool
+        self._connection: asyncpg.Connection | None = None
+
+    async def fetchrow(self, sql: str) -> asyncpg.Record | None:
+        """The caller bounds the wait."""
+        if self._connection is None or self._connection.is_closed():
+            self._connection = await asyncpg.connect(**self._pool.connect_arguments)
+        try:
+            row: asyncpg.Record | None = await self._connection.fetchrow(sql)
+            return row
+        except BaseException:
+            # Half-done (timed out, cancelled, broken): start afresh next time.
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            connection.terminate()
+
+
 class Replica:
     """One replica: its read pool, its own check connection, and what the last check found."""
 
@@ -137,7 +163,7 @@ class Replica:
         self.replayed = -1  # WAL position replayed at the last good check
         self.usable = False
         self.checked_at = -math.inf  # monotonic time of the last good check
-        self._checker: asyncpg.Connection | None = None
+        self._checker = CheckConnection(pool)
         self._lag = DB_REPLICA_LAG.labels(name)
         self._up = DB_REPLICA_UP.labels(name)
         self._up.set(0)
@@ -145,8 +171,6 @@ class Replica:
     async def replay_position(self) -> int | None:
         """Where the replica has replayed to; None when it is not a replica (any more).
         The caller bounds the wait."""
-        if self._checker is None or self._checker.is_closed():
-            self._checker = await asyncpg.connect(**self.pool.connect_arguments)
         row = await self._checker.fetchrow(
             "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text"
         )
@@ -174,10 +198,7 @@ class Replica:
         self._up.set(0)
 
     async def close(self) -> None:
-        if self._checker is not None:
-            checker, self._checker = self._checker, None
-            with contextlib.suppress(Exception):
-                await checker.close(timeout=1)
+        await self._checker.close()
         await self.pool.close()
 
 
@@ -194,6 +215,7 @@ class ReplicaSet:
         check_interval_seconds: float,
     ) -> None:
         self._primary = primary
+        self._primary_checker = CheckConnection(primary)
         self.replicas = tuple(replicas)
         self._marks = marks
         self._max_lag = max_lag_seconds
@@ -257,12 +279,13 @@ class ReplicaSet:
         """One round: the primary's WAL position, then each replica's replay position."""
         try:
             async with asyncio.timeout(self._check_timeout):
-                rows = await self._primary.fetch("SELECT pg_current_wal_lsn()::text", (), 2)
+                row = await self._primary_checker.fetchrow("SELECT pg_current_wal_lsn()::text")
         except Exception:
             log.warning("replica check skipped: the primary did not answer")
             return
+        assert row is not None
         now = time.monotonic()
-        self._history.append((now, parse_lsn(rows[0][0])))
+        self._history.append((now, parse_lsn(row[0])))
         keep_since = now - self._max_lag - 2 * self._interval
         while len(self._history) > 2 and self._history[1][0] < keep_since:
             self._history.popleft()
@@ -306,6 +329,7 @@ class ReplicaSet:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._checks
             self._checks = None
+        await self._primary_checker.close()
         for replica in self.replicas:
             await replica.close()
 
