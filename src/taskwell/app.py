@@ -25,13 +25,13 @@ from taskwell.db.migrate import SchemaState, head_revision, schema_state
 from taskwell.drain import Drain
 from taskwell.errors import install_error_handlers
 from taskwell.http import API_V1
-from taskwell.http.body_limit import BodyLimitMiddleware
+from taskwell.http.body_limit import BodyLimits
 from taskwell.http.client_ip import ClientIpMiddleware
 from taskwell.http.compression import CompressResponses
 from taskwell.http.edge import EdgeMiddleware
 from taskwell.http.hot_routes import HotRoutes
 from taskwell.http.rate_limit import RateLimitMiddleware
-from taskwell.http.request_shape import RequestShapeMiddleware
+from taskwell.http.request_shape import RequestLimitsMiddleware
 from taskwell.observability.logging import configure_logging
 from taskwell.observability.metrics import forget_process_metrics, sample_process
 from taskwell.observability.routes import router as operations_router
@@ -129,16 +129,15 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
     # The hot reads are answered innermost, past every check.
     app.add_middleware(HotRoutes, routes=hot_task_routes())
     app.add_middleware(
-        RequestShapeMiddleware,
+        RequestLimitsMiddleware,
+        body=BodyLimits(
+            settings.max_body_bytes,
+            {("PUT", AVATAR_PATH): settings.avatar_max_bytes, **RUM_BODY_LIMITS},
+        ),
         max_url_bytes=settings.max_url_bytes,
         max_header_bytes=settings.max_header_bytes,
         max_json_depth=settings.max_json_depth,
         max_json_items=settings.max_json_items,
-    )
-    app.add_middleware(
-        BodyLimitMiddleware,
-        max_bytes=settings.max_body_bytes,
-        route_limits={("PUT", AVATAR_PATH): settings.avatar_max_bytes, **RUM_BODY_LIMITS},
     )
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(ClientIpMiddleware, trusted=settings.trusted_proxy_networks)

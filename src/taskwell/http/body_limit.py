@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from fastapi import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from taskwell.errors import PayloadTooLarge, send_problem
 
@@ -19,31 +19,31 @@ class BodyTooLarge(HTTPException):
     """Raised from inside a body read; the error handlers (or a reading middleware) answer 413."""
 
 
-class BodyLimitMiddleware:
+class BodyLimits:
+    """The cap for a request, the refusal of a declared length over it, and a receive that
+    raises BodyTooLarge once what arrives exceeds it (http.request_limits applies them)."""
+
     def __init__(
-        self,
-        app: ASGIApp,
-        max_bytes: int,
-        route_limits: Mapping[tuple[str, str], int] | None = None,
+        self, max_bytes: int, route_limits: Mapping[tuple[str, str], int] | None = None
     ) -> None:
         """route_limits: {(method, path): bytes} for the routes whose cap differs."""
-        self.app = app
         self.max_bytes = max_bytes
         self.route_limits = dict(route_limits or {})
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        max_bytes = self.max_bytes
+    def cap(self, scope: Scope) -> int:
         if self.route_limits:
-            max_bytes = self.route_limits.get((scope["method"], scope["path"]), max_bytes)
+            return self.route_limits.get((scope["method"], scope["path"]), self.max_bytes)
+        return self.max_bytes
+
+    @staticmethod
+    def declared_too_large(scope: Scope, max_bytes: int) -> bool:
         for name, value in scope["headers"]:
             if name == b"content-length":
-                if not value.isdigit() or int(value) > max_bytes:
-                    await self._refuse(scope, send, max_bytes)
-                    return
-                break
+                return not value.isdigit() or int(value) > max_bytes
+        return False
+
+    @staticmethod
+    def limited(receive: Receive, max_bytes: int) -> Receive:
         received = 0
 
         async def limited_receive() -> Message:
@@ -56,9 +56,10 @@ class BodyLimitMiddleware:
                     raise BodyTooLarge(413, _detail(max_bytes))
             return message
 
-        await self.app(scope, limited_receive, send)
+        return limited_receive
 
-    async def _refuse(self, scope: Scope, send: Send, max_bytes: int) -> None:
+    @staticmethod
+    async def refuse(scope: Scope, send: Send, max_bytes: int) -> None:
         await send_problem(
             scope,
             send,

@@ -1,5 +1,9 @@
-"""Caps on what a request may look like before any route sees it: URL length, header size,
-and for JSON bodies nesting depth and array length (ASVS 2.4.1 / 15.2.2)."""
+"""Caps on what a request may look like before any route sees it: body size (body_limit), URL
+length, header size, and for JSON bodies nesting depth and array length (ASVS 2.4.1 / 15.2.2).
+
+One layer applies them all, in that order: the body cap and the shape checks were two layers
+that every request, the hot reads included, went through (and whose coroutine frames each
+suspension of the request, a database read say, passes twice)."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskwell.errors import PayloadTooLarge, send_problem
-from taskwell.http.body_limit import BodyTooLarge
+from taskwell.http.body_limit import BodyLimits, BodyTooLarge
 
 
 def _too_complex(value: Any, max_depth: int, max_items: int) -> str | None:
@@ -26,17 +30,19 @@ def _too_complex(value: Any, max_depth: int, max_items: int) -> str | None:
     return None
 
 
-class RequestShapeMiddleware:
+class RequestLimitsMiddleware:
     def __init__(
         self,
         app: ASGIApp,
         *,
+        body: BodyLimits,
         max_url_bytes: int,
         max_header_bytes: int,
         max_json_depth: int,
         max_json_items: int,
     ) -> None:
         self.app = app
+        self.body = body
         self.max_url = max_url_bytes
         self.max_headers = max_header_bytes
         self.max_depth = max_json_depth
@@ -46,6 +52,11 @@ class RequestShapeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.body.cap(scope)
+        if self.body.declared_too_large(scope, max_bytes):
+            await self.body.refuse(scope, send, max_bytes)
+            return
+        receive = self.body.limited(receive, max_bytes)
         url_size = len(scope.get("raw_path") or scope["path"].encode()) + len(scope["query_string"])
         if url_size > self.max_url:
             await send_problem(
@@ -74,8 +85,8 @@ class RequestShapeMiddleware:
         await self.app(scope, receive, send)
 
     async def _check_json(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Buffer the body (already capped by BodyLimitMiddleware), check its shape with a C
-        # parser, then hand the same bytes to the app.
+        # Buffer the body (capped: receive raises BodyTooLarge past the limit), check its
+        # shape with a C parser, then hand the same bytes to the app.
         chunks: list[bytes] = []
         try:
             while True:
