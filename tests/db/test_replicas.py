@@ -91,6 +91,16 @@ async def _on(url: str, sql: str, *args: Any) -> Any:
         await conn.close()
 
 
+@asynccontextmanager
+async def replay_paused(pair: PostgresPair) -> AsyncIterator[None]:
+    """The replica stops replaying the primary's WAL: it stays up, and falls behind."""
+    await _on(pair.replica_url, "SELECT pg_wal_replay_pause()")
+    try:
+        yield
+    finally:
+        await _on(pair.replica_url, "SELECT pg_wal_replay_resume()")
+
+
 async def _titles(client: httpx.AsyncClient, headers: dict[str, str]) -> list[str]:
     r = await client.get("/api/v1/tasks", headers=headers)
     assert r.status_code == 200, r.text
@@ -124,8 +134,7 @@ async def test_a_stale_replica_serves_others_but_never_hides_your_own_writes(
         await _replica_in_use(client, bob)
         bob_id = (await client.get("/api/v1/users/me", headers=bob)).json()["id"]
 
-        await _on(pair.replica_url, "SELECT pg_wal_replay_pause()")
-        try:
+        async with replay_paused(pair):
             # Alice's own write: her next reads see it although the replica has not replayed it.
             r = await client.post("/api/v1/tasks", json={"title": "mine"}, headers=alice)
             assert r.status_code == 201, r.text
@@ -153,8 +162,6 @@ async def test_a_stale_replica_serves_others_but_never_hides_your_own_writes(
 
             await _until(bob_sees_it, MAX_LAG * 5)
             assert _replica_up(pair) == 0
-        finally:
-            await _on(pair.replica_url, "SELECT pg_wal_replay_resume()")
         # Caught up again: used again.
         await _replica_in_use(client, bob)
         assert _replica_up(pair) == 1
@@ -189,16 +196,13 @@ async def test_read_your_writes_holds_across_instances_through_redis(pair: Postg
         alice = await _sign_in(first, f"alice-{uuid.uuid4().hex[:8]}@example.com")
         await _replica_in_use(first, alice)
         await _replica_in_use(second, alice)
-        await _on(pair.replica_url, "SELECT pg_wal_replay_pause()")
-        try:
+        async with replay_paused(pair):
             r = await first.post("/api/v1/tasks", json={"title": "written on one"}, headers=alice)
             assert r.status_code == 201, r.text
             behind = _routed("behind")
             # The second instance would find the frozen replica usable, but not for Alice.
             assert await _titles(second, alice) == ["written on one"]
             assert _routed("behind") > behind
-        finally:
-            await _on(pair.replica_url, "SELECT pg_wal_replay_resume()")
 
 
 async def test_reads_use_the_primary_alone_without_replicas(pair: PostgresPair) -> None:
