@@ -187,6 +187,36 @@ async def test_csrf_token_can_be_fetched_again_after_a_reload(
     assert again.json()["csrf_token"] == csrf
 
 
+async def test_the_session_probe_answers_200_signed_in_or_not(browser: httpx.AsyncClient) -> None:
+    probe = "/api/v1/auth/cookie/session"
+    signed_out = await browser.get(probe)
+    assert signed_out.status_code == 200
+    assert signed_out.headers["cache-control"] == "no-store"
+    assert signed_out.json() == {
+        "signed_in": False,
+        "refreshable": False,
+        "csrf_token": None,
+        "expires_in": None,
+    }
+
+    _, csrf = await _login(browser)
+    signed_in = (await browser.get(probe)).json()
+    assert signed_in["signed_in"] is True
+    assert signed_in["csrf_token"] == csrf
+
+    # The access cookie gone (expired), the refresh cookie still there: worth a refresh.
+    refresh = browser.cookies.get("__Host-tw_refresh")
+    browser.cookies.clear()
+    expired = await browser.get(probe, headers={"Cookie": f"__Host-tw_refresh={refresh}"})
+    assert expired.json()["signed_in"] is False
+    assert expired.json()["refreshable"] is True
+
+    # A forged access cookie is simply "signed out", not an error.
+    forged = await browser.get(probe, headers={"Cookie": "__Host-tw_access=not.a.token"})
+    assert forged.status_code == 200
+    assert forged.json()["signed_in"] is False
+
+
 async def test_cookie_logout_clears_the_cookies_and_ends_the_session(
     browser: httpx.AsyncClient,
 ) -> None:

@@ -38,6 +38,8 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
+const SIGNED_OUT_REFRESHABLE = { signed_in: false, refreshable: true, csrf_token: null };
+
 describe('request', () => {
   it('sends the CSRF token on unsafe requests only, and cookies same-origin', async () => {
     setCsrfToken('tok');
@@ -54,12 +56,14 @@ describe('request', () => {
 
   it('fetches the CSRF token first when it is not known (after a reload)', async () => {
     serve((url) =>
-      url.endsWith('/auth/cookie/csrf') ? json(200, { csrf_token: 'fresh', expires_in: 900 }) : json(201, {}),
+      url.endsWith('/auth/cookie/session')
+        ? json(200, { signed_in: true, refreshable: true, csrf_token: 'fresh' })
+        : json(201, {}),
     );
 
     await request('POST', '/tasks', { json: {} });
 
-    expect(calls.map((c) => c.url)).toEqual(['/api/v1/auth/cookie/csrf', '/api/v1/tasks']);
+    expect(calls.map((c) => c.url)).toEqual(['/api/v1/auth/cookie/session', '/api/v1/tasks']);
     expect(calls[1]!.headers.get('X-CSRF-Token')).toBe('fresh');
   });
 
@@ -67,7 +71,7 @@ describe('request', () => {
     setCsrfToken('old');
     let expired = true;
     serve((url) => {
-      if (url.endsWith('/auth/cookie/csrf')) return problem(401, 'unauthorized');
+      if (url.endsWith('/auth/cookie/session')) return json(200, SIGNED_OUT_REFRESHABLE);
       if (url.endsWith('/auth/cookie/refresh')) {
         expired = false;
         return json(200, { csrf_token: 'new', expires_in: 900 });
@@ -80,7 +84,7 @@ describe('request', () => {
     expect(data.items).toEqual([]);
     expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual([
       'GET /api/v1/tasks',
-      'GET /api/v1/auth/cookie/csrf',
+      'GET /api/v1/auth/cookie/session',
       'POST /api/v1/auth/cookie/refresh',
       'GET /api/v1/tasks',
     ]);
@@ -90,8 +94,8 @@ describe('request', () => {
     setCsrfToken('old');
     let refreshed = false;
     serve((url) => {
-      if (url.endsWith('/auth/cookie/csrf'))
-        return refreshed ? json(200, { csrf_token: 'n', expires_in: 1 }) : problem(401, 'unauthorized');
+      if (url.endsWith('/auth/cookie/session'))
+        return json(200, refreshed ? { signed_in: true, refreshable: true, csrf_token: 'n' } : SIGNED_OUT_REFRESHABLE);
       if (url.endsWith('/auth/cookie/refresh')) {
         refreshed = true;
         return json(200, { csrf_token: 'n', expires_in: 1 });
@@ -107,7 +111,9 @@ describe('request', () => {
   it('reports the session lost when the refresh fails, and throws the 401', async () => {
     const lost = vi.fn();
     onSessionLost(lost);
-    serve(() => problem(401, 'invalid-refresh-token'));
+    serve((url) =>
+      url.endsWith('/auth/cookie/session') ? json(200, SIGNED_OUT_REFRESHABLE) : problem(401, 'invalid-refresh-token'),
+    );
 
     await expect(request('GET', '/users/me')).rejects.toBeInstanceOf(ApiError);
     expect(lost).toHaveBeenCalledOnce();
@@ -128,9 +134,9 @@ describe('request', () => {
     setCsrfToken('stale');
     let token = 'stale';
     serve((url, init) => {
-      if (url.endsWith('/auth/cookie/csrf')) {
+      if (url.endsWith('/auth/cookie/session')) {
         token = 'good';
-        return json(200, { csrf_token: 'good', expires_in: 900 });
+        return json(200, { signed_in: true, refreshable: true, csrf_token: 'good' });
       }
       const sent = new Headers(init.headers).get('X-CSRF-Token');
       return sent === 'good' && token === 'good' ? new Response(null, { status: 204 }) : problem(403, 'csrf-failed');
@@ -168,9 +174,14 @@ describe('loadCsrfToken', () => {
   it('reports the session lost when there is no session at all', async () => {
     const lost = vi.fn();
     onSessionLost(lost);
-    serve(() => problem(401, 'unauthorized'));
+    serve((url) =>
+      url.endsWith('/auth/cookie/session')
+        ? json(200, { signed_in: false, refreshable: false, csrf_token: null })
+        : problem(401, 'unauthorized'),
+    );
 
     await expect(loadCsrfToken()).rejects.toBeInstanceOf(ApiError);
+    expect(calls.map((c) => c.url)).toEqual(['/api/v1/auth/cookie/session']);
     expect(lost).toHaveBeenCalled();
   });
 });

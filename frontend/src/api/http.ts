@@ -51,30 +51,8 @@ const reachability = new Set<(reachable: boolean) => void>();
 let refreshing: Promise<boolean> | null = null;
 let sessionLost: () => void = () => holdCsrfToken(null);
 
-const SESSION_HINT = 'taskwell:session';
-
-/**
- * What this browser last knew of its session (the cookies are HttpOnly: JavaScript cannot
- * look): 'in' once a session is confirmed, 'out' once it ended or a probe found none,
- * 'unknown' before either. A signed-out visitor is then asked nothing after the first visit,
- * and never made to try a refresh cookie it does not have: every 401 is a console error.
- */
-export function sessionHint(): 'in' | 'out' | 'unknown' {
-  try {
-    const hint = localStorage.getItem(SESSION_HINT);
-    return hint === 'in' || hint === 'out' ? hint : 'unknown';
-  } catch {
-    return 'unknown'; // storage refused: ask the server
-  }
-}
-
 function holdCsrfToken(token: string | null): void {
   csrfToken = token;
-  try {
-    localStorage.setItem(SESSION_HINT, token === null ? 'out' : 'in');
-  } catch {
-    // Storage refused: the hint only saves requests.
-  }
 }
 
 export function setCsrfToken(token: string | null): void {
@@ -144,12 +122,33 @@ async function read<T>(response: Response): Promise<ApiResponse<T>> {
   return { status: response.status, data, headers: response.headers };
 }
 
+interface SessionState {
+  signed_in: boolean;
+  refreshable: boolean;
+  csrf_token: string | null;
+}
+
+/**
+ * The server's view of this browser's cookie session (the cookies are HttpOnly: JavaScript
+ * cannot look). Always 200, so a signed-out visitor causes no 401, which browsers log as an
+ * error; `refreshable` says whether a refresh cookie came along.
+ */
+async function sessionState(): Promise<SessionState> {
+  const response = await send('GET', '/auth/cookie/session', {});
+  if (!response.ok) throw new ApiError(response.status, await problemOf(response));
+  return (await response.json()) as SessionState;
+}
+
 async function refreshNow(): Promise<boolean> {
   // Another tab may have refreshed while this one waited for the lock; its cookies are ours.
-  const current = await send('GET', '/auth/cookie/csrf', {});
-  if (current.ok) {
-    holdCsrfToken(((await current.json()) as { csrf_token: string }).csrf_token);
+  const current = await sessionState();
+  if (current.signed_in) {
+    holdCsrfToken(current.csrf_token);
     return true;
+  }
+  if (!current.refreshable) {
+    holdCsrfToken(null);
+    return false;
   }
   const refreshed = await send('POST', '/auth/cookie/refresh', {});
   if (refreshed.ok) {
@@ -175,31 +174,28 @@ export function refreshSession(): Promise<boolean> {
 
 /** Fetch the CSRF token of the current cookie session (after a reload, or offline boot). */
 export async function loadCsrfToken(): Promise<void> {
-  const response = await send('GET', '/auth/cookie/csrf', {});
-  if (response.ok) {
-    holdCsrfToken(((await response.json()) as { csrf_token: string }).csrf_token);
+  const state = await sessionState();
+  if (state.signed_in) {
+    holdCsrfToken(state.csrf_token);
     return;
   }
-  if (response.status === 401 && (await refreshSession())) return;
-  if (response.status === 401) sessionLost();
-  throw new ApiError(response.status, await problemOf(response));
+  if (state.refreshable && (await refreshSession())) return;
+  sessionLost();
+  throw new ApiError(401, { title: 'Signed out', status: 401, detail: 'The session has ended; log in again.' });
 }
 
 /**
- * Start-up: is there a cookie session? One request at most unless this browser had one (then
- * an expired access cookie is renewed from the refresh cookie); none when it is known to have
- * none. Holds the CSRF token when there is a session.
+ * Start-up: is there a cookie session? One request, answered 200 either way; an expired access
+ * cookie is renewed from the refresh cookie when one came along. Holds the CSRF token when
+ * there is a session.
  */
 export async function probeSession(): Promise<boolean> {
-  const hint = sessionHint();
-  if (hint === 'out') return false;
-  const response = await send('GET', '/auth/cookie/csrf', {});
-  if (response.ok) {
-    holdCsrfToken(((await response.json()) as { csrf_token: string }).csrf_token);
+  const state = await sessionState();
+  if (state.signed_in) {
+    holdCsrfToken(state.csrf_token);
     return true;
   }
-  if (response.status !== 401) throw new ApiError(response.status, await problemOf(response));
-  if (hint === 'in' && (await refreshSession())) return true;
+  if (state.refreshable && (await refreshSession())) return true;
   holdCsrfToken(null);
   return false;
 }

@@ -1,4 +1,4 @@
-// Start-up: who is signed in, asked of the server only when this browser may hold a session.
+// Start-up: who is signed in, asked of the server once (200 either way).
 import { render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setCsrfToken } from '../api/http';
@@ -39,38 +39,34 @@ function calls(fetchMock: ReturnType<typeof fakeApi>): string[] {
   return fetchMock.mock.calls.map(([url, init]) => `${init?.method ?? 'GET'} ${String(url).replace('/api/v1', '')}`);
 }
 
+const SIGNED_OUT = { signed_in: false, refreshable: false, csrf_token: null, expires_in: null };
+
 describe('AuthProvider start-up', () => {
-  it('asks once on a first visit, without trying a refresh cookie it has no reason to expect', async () => {
-    const fetchMock = fakeApi({});
+  it('asks once, answered 200: a signed-out visitor causes no 401 and no refresh attempt', async () => {
+    const fetchMock = fakeApi({ '/auth/cookie/session': () => json(200, SIGNED_OUT) });
 
     expect(await bootStatus()).toBe('signed-out');
 
-    expect(calls(fetchMock)).toEqual(['GET /auth/cookie/csrf']);
-  });
-
-  it('asks nothing once this browser knows it has no session', async () => {
-    setCsrfToken(null); // what logging out, or a first visit's answer, leaves
-    const fetchMock = fakeApi({});
-
-    expect(await bootStatus()).toBe('signed-out');
-
-    expect(fetchMock).not.toHaveBeenCalled();
+    expect(calls(fetchMock)).toEqual(['GET /auth/cookie/session']);
   });
 
   it('finds the session of an earlier log-in', async () => {
-    setCsrfToken('from-log-in');
     fakeApi({
-      '/auth/cookie/csrf': () => json(200, { csrf_token: 'c', expires_in: 900 }),
+      '/auth/cookie/session': () => json(200, { signed_in: true, refreshable: true, csrf_token: 'c', expires_in: 900 }),
       '/users/me': () => json(200, USER),
     });
 
     expect(await bootStatus()).toBe('signed-in');
   });
 
-  it('renews an expired access cookie when this browser had a session', async () => {
-    setCsrfToken('from-an-earlier-visit');
+  it('renews an expired access cookie when a refresh cookie came along', async () => {
     let refreshed = false;
     const fetchMock = fakeApi({
+      '/auth/cookie/session': () =>
+        json(
+          200,
+          refreshed ? { ...SIGNED_OUT, signed_in: true, csrf_token: 'r' } : { ...SIGNED_OUT, refreshable: true },
+        ),
       '/auth/cookie/refresh': () => {
         refreshed = true;
         return json(200, { csrf_token: 'renewed', expires_in: 900 });

@@ -10,7 +10,7 @@ from taskwell.auth.deps import Context, CurrentPrincipal
 from taskwell.auth.schemas import LoginIn
 from taskwell.auth.service import ClientInfo, InvalidRefreshToken, TokenPair
 from taskwell.context import AppContext
-from taskwell.errors import problem_responses
+from taskwell.errors import Unauthorized, problem_responses
 from taskwell.http import API_V1
 from taskwell.http.rate_limit import limit
 
@@ -63,6 +63,39 @@ async def cookie_refresh(request: Request, response: Response, ctx: Context) -> 
     if not token:
         raise InvalidRefreshToken("No session cookie; log in again.")
     return _answer(response, await ctx.auth.refresh(token), ctx)
+
+
+class SessionState(BaseModel):
+    signed_in: bool
+    # Signed out, but a refresh cookie came along: POST /refresh may bring the session back.
+    refreshable: bool
+    csrf_token: str | None
+    expires_in: int | None
+
+
+@router.get("/session", response_model=SessionState)
+async def cookie_session(request: Request, response: Response, ctx: Context) -> SessionState:
+    """Whether this browser has a live cookie session: 200 either way, so that the web app can
+    ask on every start without a 401 (which browsers log as an error) for a signed-out visitor.
+    Signed in: the CSRF token, as GET /csrf gives it. The cookies are HttpOnly, so only the
+    server can say whether a refresh cookie came along."""
+    response.headers["Cache-Control"] = "no-store"
+    access = request.cookies.get(ctx.cookie_names.access)
+    if access:
+        try:
+            principal = await ctx.auth.authenticate(access)
+        except Unauthorized:
+            principal = None  # expired, revoked or forged: signed out, as far as it goes
+        if principal is not None and principal.session_id is not None:
+            secret = ctx.settings.secret_key.get_secret_value()
+            return SessionState(
+                signed_in=True,
+                refreshable=True,
+                csrf_token=csrf_token(secret, principal.session_id),
+                expires_in=ctx.settings.access_token_ttl_seconds,
+            )
+    refreshable = bool(request.cookies.get(ctx.cookie_names.refresh))
+    return SessionState(signed_in=False, refreshable=refreshable, csrf_token=None, expires_in=None)
 
 
 @router.get("/csrf", response_model=BrowserSession)
