@@ -366,13 +366,16 @@ def _is_unavailable(exc: Exception) -> bool:
             return True
         # The driver's own exception: SQLAlchemy's adapter keeps it as the cause.
         for error in (exc.orig, exc.orig.__cause__ if exc.orig is not None else None):
+            if error is None:
+                continue
             if isinstance(error, ConnectionError | OSError):
                 return True
             sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
             if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
                 return True
-        text = str(exc.orig).lower()
-        return any(marker in text for marker in _UNAVAILABLE_TEXT)
+            text = str(error).lower()
+            if any(marker in text for marker in _UNAVAILABLE_TEXT):
+                return True
     return False
 
 

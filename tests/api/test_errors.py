@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+from sqlalchemy import exc as sa_exc
 
 from taskwell.app import create_app
 from taskwell.settings import Settings
@@ -133,3 +135,52 @@ async def test_docs_are_off_in_production(settings_factory) -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             assert (await client.get("/api/docs")).status_code == 404
             assert (await client.get("/api/v1/openapi.json")).status_code == 200
+
+
+class _DriverError(Exception):
+    """A driver error as asyncpg raises it: a message and, for server errors, a SQLSTATE."""
+
+    def __init__(self, message: str, sqlstate: str | None = None) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        # PgBouncer cannot reach the server / the server is going away: retry later.
+        (_DriverError("server login has been failing", "08P01"), 503),
+        (_DriverError("terminating connection due to administrator command", "57P01"), 503),
+        (_DriverError("connection was closed in the middle of operation"), 503),
+        # asyncpg, asked about a connection it already took back after losing it.
+        (_DriverError("cannot call Connection.is_closed(): connection is closed"), 503),
+        # A real bug stays a 500.
+        (_DriverError('duplicate key value violates unique constraint "x"', "23505"), 500),
+    ],
+)
+async def test_a_database_that_went_away_is_a_503_and_a_bug_a_500(
+    settings_factory, error: Exception, status: int
+) -> None:
+    app = create_app(settings_factory())
+
+    @app.get("/db")
+    async def db() -> None:
+        # As the read pool wraps its driver's errors, and as SQLAlchemy's adapter does (cause).
+        raise sa_exc.DBAPIError("SELECT 1", (), error)
+
+    @app.get("/adapted")
+    async def adapted() -> None:
+        wrapper = Exception("adapted")
+        wrapper.__cause__ = error
+        raise sa_exc.DBAPIError("SELECT 1", (), wrapper)
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for path in ("/db", "/adapted"):
+                response = await client.get(path)
+                if status == 503:
+                    assert_problem(response, 503, "database-unavailable")
+                    assert response.headers["retry-after"] == "1"
+                else:
+                    assert_problem(response, 500, "internal-error")
