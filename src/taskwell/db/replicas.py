@@ -178,15 +178,15 @@ class Replica:
             return None
         return parse_lsn(row[1])
 
-    def record(self, replayed: int | None, lag: float, usable: bool, now: float) -> None:
-        if replayed is not None:
-            self.replayed = replayed
+    def record(self, replayed: int, lag: float, usable: bool, now: float) -> None:
+        """A good check: how far it has replayed, its lag, and whether reads may use it."""
+        self.replayed = replayed
         if usable and not self.usable:
             log.info("replica usable", extra={"replica": self.name, "lag_seconds": lag})
         elif self.usable and not usable:
             log.warning("replica skipped", extra={"replica": self.name, "lag_seconds": lag})
         self.usable = usable
-        self.checked_at = now if replayed is not None else self.checked_at
+        self.checked_at = now
         self._lag.set(lag)
         self._up.set(1 if usable else 0)
 
