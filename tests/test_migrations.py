@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,78 @@ async def test_a_schema_newer_than_the_code_is_served_and_an_older_one_refused(
     with pytest.raises(SchemaNotCurrent, match="taskwell db upgrade"):
         async with app.router.lifespan_context(app):
             pass
+
+
+def test_existing_tasks_move_into_their_creators_new_inbox_and_back(scratch_url: str) -> None:
+    """0005 gives every user an Inbox they own and moves each task there; its downgrade
+    gives the tasks back to their creators."""
+    settings = Settings(env="test", database_url=scratch_url)
+    migrate.upgrade(settings, "0004")
+    users = [uuid.uuid4(), uuid.uuid4()]
+    tasks = {uuid.uuid4(): users[0], uuid.uuid4(): users[0], uuid.uuid4(): users[1]}
+
+    async def run(statements: list[tuple[str, dict[str, object]]]) -> list[list[tuple]]:
+        engine = make_engine(settings)
+        results = []
+        try:
+            async with engine.begin() as conn:
+                for sql, params in statements:
+                    result = await conn.execute(sa.text(sql), params)
+                    results.append(list(result.all()) if result.returns_rows else [])
+        finally:
+            await engine.dispose()
+        return results
+
+    from datetime import datetime
+
+    now: object = (
+        "2026-01-01 00:00:00"
+        if scratch_url.startswith("sqlite")
+        else datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    hexed = (lambda u: u.hex) if scratch_url.startswith("sqlite") else (lambda u: u)
+    seed: list[tuple[str, dict[str, object]]] = [
+        (
+            "INSERT INTO users (id, email, password_hash, created_at, updated_at) "
+            "VALUES (:id, :email, 'x', :now, :now)",
+            {"id": hexed(u), "email": f"u{i}@example.com", "now": now},
+        )
+        for i, u in enumerate(users)
+    ]
+    seed += [
+        (
+            "INSERT INTO tasks (id, owner_id, title, position, created_at, updated_at) "
+            "VALUES (:id, :owner, 'old', 1024, :now, :now)",
+            {"id": hexed(t), "owner": hexed(owner), "now": now},
+        )
+        for t, owner in tasks.items()
+    ]
+    asyncio.run(run(seed))
+
+    migrate.upgrade(settings)
+    [rows] = asyncio.run(
+        run(
+            [
+                (
+                    "SELECT t.id, t.created_by, p.owner_id, p.is_inbox, p.name, m.role "
+                    "FROM tasks t JOIN projects p ON p.id = t.project_id "
+                    "JOIN project_members m ON m.project_id = p.id AND m.user_id = t.created_by",
+                    {},
+                )
+            ]
+        )
+    )
+    assert len(rows) == len(tasks)
+    for _task, created_by, owner, is_inbox, name, role in rows:
+        assert str(created_by).replace("-", "") == str(owner).replace("-", "")
+        assert is_inbox
+        assert name == "Inbox"
+        assert role == "owner"
+    [inboxes] = asyncio.run(run([("SELECT count(*) FROM projects WHERE is_inbox", {})]))
+    assert inboxes[0][0] == len(users)
+
+    migrate.downgrade(settings, "0004")
+    [back] = asyncio.run(run([("SELECT id, owner_id FROM tasks", {})]))
+    assert {str(t).replace("-", ""): str(o).replace("-", "") for t, o in back} == {
+        t.hex: o.hex for t, o in tasks.items()
+    }

@@ -14,11 +14,13 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from taskwell import __version__, maintenance
+from taskwell.activity.routes import router as activity_router
 from taskwell.apikeys.routes import router as api_keys_router
 from taskwell.audit.routes import router as audit_router
 from taskwell.auth.cookie_routes import router as cookie_router
 from taskwell.auth.routes import router as auth_router
 from taskwell.auth.totp_routes import router as totp_router
+from taskwell.comments.routes import router as comments_router
 from taskwell.context import AppContext
 from taskwell.db.engine import Database
 from taskwell.db.migrate import SchemaState, head_revision, schema_state
@@ -32,10 +34,13 @@ from taskwell.http.edge import EdgeMiddleware
 from taskwell.http.hot_routes import HotRoutes
 from taskwell.http.rate_limit import RateLimitMiddleware
 from taskwell.http.request_shape import RequestLimitsMiddleware
+from taskwell.labels.routes import router as labels_router
 from taskwell.observability.logging import configure_logging
 from taskwell.observability.metrics import forget_process_metrics, sample_process
 from taskwell.observability.routes import router as operations_router
 from taskwell.observability.sentry import init_sentry
+from taskwell.projects.routes import router as projects_router
+from taskwell.projects.routes import trash_router
 from taskwell.rum.routes import BODY_LIMITS as RUM_BODY_LIMITS
 from taskwell.rum.routes import router as rum_router
 from taskwell.settings import Environment, Settings
@@ -115,6 +120,11 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
         totp_router,
         users_router,
         tasks_router,
+        projects_router,
+        trash_router,
+        labels_router,
+        comments_router,
+        activity_router,
         api_keys_router,
         audit_router,
         rum_router,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
+from taskwell.activity.service import ActivityLog
 from taskwell.apikeys.service import ApiKeyService
 from taskwell.audit.service import AuditLog
 from taskwell.auth.cookies import CookieNames
@@ -21,11 +22,15 @@ from taskwell.auth.session_store import SessionStore
 from taskwell.auth.session_store_sql import SqlSessionStore
 from taskwell.auth.tokens import TokenCodec
 from taskwell.auth.totp import TotpService
+from taskwell.comments.service import CommentService
 from taskwell.crypto import Encryptor
 from taskwell.db.engine import Database
 from taskwell.kv.attempts import AttemptLog, MemoryAttemptLog, RedisAttemptLog
 from taskwell.kv.cache import CachedReads, MemoryTaggedCache, RedisTaggedCache, TaggedCache
 from taskwell.kv.ratelimit import RateLimiter, make_storage
+from taskwell.labels.service import LabelService
+from taskwell.projects.access import ProjectAccess
+from taskwell.projects.service import ProjectService
 from taskwell.settings import Settings
 from taskwell.tasks.repository import TaskRepository
 from taskwell.tasks.service import TaskService
@@ -52,6 +57,11 @@ class AppContext:
     cookie_names: CookieNames
     totp: TotpService
     avatars: AvatarService
+    access: ProjectAccess
+    projects: ProjectService
+    labels: LabelService
+    activity: ActivityLog
+    comments: CommentService
 
     @classmethod
     @asynccontextmanager
@@ -123,6 +133,12 @@ class AppContext:
             audit,
             totp,
         )
+        access = ProjectAccess(db)
+        activity = ActivityLog(db, access, settings)
+        labels = LabelService(settings, db)
+        tasks = TaskService(settings, db, TaskRepository(db), access, activity, labels, reads)
+        projects = ProjectService(settings, db, access, tasks.changed_for)
+        auth.on_register(projects.create_inbox)
         return cls(
             settings=settings,
             db=db,
@@ -136,7 +152,12 @@ class AppContext:
             cookie_names=CookieNames(settings.cookie_secure),
             totp=totp,
             avatars=AvatarService(db, audit, max_pixels=settings.avatar_max_pixels),
-            tasks=TaskService(settings, db, TaskRepository(db), reads),
+            tasks=tasks,
+            access=access,
+            projects=projects,
+            labels=labels,
+            activity=activity,
+            comments=CommentService(settings, db, access, activity),
         )
 
 

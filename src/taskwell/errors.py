@@ -78,6 +78,13 @@ class PreconditionFailed(DomainError):
     slug, title, status = "precondition-failed", "Precondition failed", 412
 
 
+class VersionMismatch(PreconditionFailed):
+    """If-Match named a version that is no longer current: one type for every resource that
+    has versions (tasks, projects, sections, labels, comments)."""
+
+    slug, title, status = "version-mismatch", "The resource has changed since you read it", 412
+
+
 class PayloadTooLarge(DomainError):
     slug, title, status = "payload-too-large", "Request body too large", 413
 

@@ -30,6 +30,9 @@ async def run_once(ctx: AppContext) -> dict[str, int]:
     if isinstance(ctx.auth.store, SqlSessionStore):
         done["sessions"] = await ctx.auth.store.purge(now, ENDED_SESSION_KEEP)
     done["audit_events"] = await ctx.audit.purge(ctx.settings.audit_retention_days)
+    # Tasks first: a purged project takes its tasks along by cascade anyway.
+    done["trashed_tasks"] = await ctx.tasks.purge_trash(now)
+    done["trashed_projects"] = await ctx.projects.purge_trash(now)
     return done
 
 

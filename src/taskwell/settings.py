@@ -162,6 +162,17 @@ class Settings(BaseSettings):
     page_size_max: int = Field(default=200, ge=1)
     idempotency_ttl_seconds: int = Field(default=86_400, ge=60)
 
+    # Projects: how many one user may be a member of (GET /projects answers with all of them,
+    # unpaged), members of one project, sections in one project.
+    projects_max_per_user: int = Field(default=1_000, ge=1, le=100_000)
+    members_max_per_project: int = Field(default=250, ge=2, le=10_000)
+    sections_max_per_project: int = Field(default=200, ge=1, le=10_000)
+    # Deleted tasks and projects stay restorable this long, then maintenance purges them.
+    trash_retention_days: int = Field(default=30, ge=1, le=3_650)
+
+    # Labels one user may own: GET /labels answers with all of them, unpaged.
+    labels_max_per_user: int = Field(default=500, ge=1, le=10_000)
+
     # Avatars: the upload's own body cap (TASKWELL_MAX_BODY_BYTES does not apply to it), and
     # the most pixels an image may declare before it is decoded (decompression bombs).
     avatar_max_bytes: int = Field(default=5 * 1_048_576, ge=1_024, le=100 * 1_048_576)

@@ -21,6 +21,22 @@ def _no_nul(value: str) -> str:
 CleanStr = Annotated[str, AfterValidator(_no_nul)]
 
 
+def has_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must contain a non-space character")
+    return value
+
+
+def unicode_text(value: str) -> str:
+    # JSON may escape a lone surrogate ("\ud800"); it is no character, and neither the
+    # database drivers nor orjson can encode it.
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from exc
+    return value
+
+
 def as_utc(value: datetime) -> datetime:
     # An offset can push an instant near year 1 or 9999 outside what UTC can represent;
     # refused here it is a 422, not an error where the column converts it.

@@ -75,17 +75,22 @@ async def test_one_owners_cache_never_answers_another(
     assert "secret" not in bobs.text
 
 
-async def test_a_write_to_one_task_keeps_other_tasks_cached(
-    app: FastAPI, client: httpx.AsyncClient, alice: Account
+async def test_a_write_only_touches_the_caches_of_those_who_can_see_it(
+    app: FastAPI, client: httpx.AsyncClient, alice: Account, bob: Account
 ) -> None:
+    # One tag per reader: a change anyone makes in a project they share (a task, a label,
+    # a membership) makes all their cached reads unreachable; others' caches stay.
     one = (await client.post(TASKS, json={"title": "one"}, headers=alice.headers)).json()
-    two = (await client.post(TASKS, json={"title": "two"}, headers=alice.headers)).json()
+    bobs = (await client.post(TASKS, json={"title": "bob's"}, headers=bob.headers)).json()
     await client.get(f"{TASKS}/{one['id']}", headers=alice.headers)
-    await client.patch(f"{TASKS}/{two['id']}", json={"priority": 3}, headers=alice.headers)
+    await client.get(f"{TASKS}/{bobs['id']}", headers=bob.headers)
+    await client.patch(f"{TASKS}/{bobs['id']}", json={"priority": 3}, headers=bob.headers)
     before = _hits(app)
 
     await client.get(f"{TASKS}/{one['id']}", headers=alice.headers)
+    assert _hits(app) == before + 1
 
+    await client.get(f"{TASKS}/{bobs['id']}", headers=bob.headers)
     assert _hits(app) == before + 1
 
 

@@ -16,6 +16,12 @@ from tests.conftest import Account, assert_problem
 TASKS = "/api/v1/tasks"
 FIELDS = {
     "id",
+    "project_id",
+    "section_id",
+    "parent_id",
+    "assignee_id",
+    "created_by",
+    "labels",
     "title",
     "description",
     "status",

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskwell.audit.service import AuditLog
 from taskwell.auth.login_throttle import LoginThrottle
@@ -23,6 +26,8 @@ from taskwell.observability.metrics import AUTH_EVENTS
 from taskwell.settings import Settings
 from taskwell.users.repository import EmailAlreadyUsed, User, UserRepository
 from taskwell.validation import normalise_email
+
+RegisterHook = Callable[[AsyncConnection, uuid.UUID, datetime], Awaitable[None]]
 
 
 class EmailTaken(Conflict):
@@ -89,6 +94,11 @@ class AuthService:
         self._session_lifetime = timedelta(seconds=settings.refresh_token_ttl_seconds)
         self._idle_seconds = settings.session_idle_timeout_seconds
         self._fingerprint_key = settings.secret_key.get_secret_value().encode()
+        self._on_register: list[RegisterHook] = []
+
+    def on_register(self, hook: RegisterHook) -> None:
+        """Run hook(conn, user_id, now) inside every registration's transaction (the Inbox)."""
+        self._on_register.append(hook)
 
     async def register(
         self, *, email: str, password: str, display_name: str, is_admin: bool = False
@@ -96,6 +106,7 @@ class AuthService:
         email = normalise_email(email)
         await self._policy.check(password, context=[email, email.split("@")[0], display_name])
         password_hash = await self._hasher.hash(password)
+        now = utcnow()
         try:
             async with self._db.transaction() as conn:
                 user = await self._users.insert(
@@ -104,8 +115,10 @@ class AuthService:
                     display_name=display_name,
                     password_hash=password_hash,
                     is_admin=is_admin,
-                    now=utcnow(),
+                    now=now,
                 )
+                for hook in self._on_register:
+                    await hook(conn, user.id, now)
         except EmailAlreadyUsed as exc:
             raise EmailTaken("Choose another email, or log in to the existing account.") from exc
         await self._audit.record(

@@ -6,12 +6,12 @@ import base64
 import binascii
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from taskwell.errors import InvalidCursor
+from taskwell.errors import InvalidCursor, ValidationFailed
 
 MAX_CURSOR_LENGTH = 512
 
@@ -62,3 +62,25 @@ def _parse_value(value: Any, kind: type) -> Any:
     except ValueError:
         pass
     raise InvalidCursor("The cursor holds a value of the wrong kind; start again without one.")
+
+
+def page_size(limit: int | None, *, default: int, maximum: int) -> int:
+    """The page size a list was asked for, or the default; out of range is a 422 on `limit`."""
+    size = default if limit is None else limit
+    if not 1 <= size <= maximum:
+        raise ValidationFailed(
+            "limit", f"limit must be between 1 and {maximum}.", location="query", code="range"
+        )
+    return size
+
+
+def decode_time_cursor(token: str, *, sort: str) -> tuple[datetime, uuid.UUID]:
+    """The (time, id) of a cursor of a list kept in time order, the time in UTC."""
+    cursor = decode_cursor(token, sort=sort, value_kind=datetime)
+    if cursor.value is None:
+        raise InvalidCursor("The cursor holds an empty time this list never has.")
+    try:
+        # A forged offset can push the time out of what UTC (and the column) can hold.
+        return cursor.value.astimezone(UTC), cursor.last_id
+    except OverflowError as exc:
+        raise InvalidCursor("The cursor holds a time out of range.") from exc

@@ -23,12 +23,30 @@ class Priority(IntEnum):
 
 TITLE_MAX = 500
 DESCRIPTION_MAX = 20_000
+# Subtasks nest at most this deep (a top-level task is depth 0).
+MAX_DEPTH = 5
+# Labels one user may put on one task.
+LABELS_PER_TASK_MAX = 50
+
+LIVE = sa.text("deleted_at IS NULL")
+
+
+def _live_index(name: str, *columns: str) -> sa.Index:
+    """Partial: the lists read live tasks only; the trash is small and read rarely."""
+    return sa.Index(name, *columns, sqlite_where=LIVE, postgresql_where=LIVE)
+
 
 tasks = sa.Table(
     "tasks",
     metadata,
     sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("owner_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "project_id", sa.Uuid, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "section_id", sa.Uuid, sa.ForeignKey("sections.id", ondelete="SET NULL"), nullable=True
+    ),
+    sa.Column("parent_id", sa.Uuid, sa.ForeignKey("tasks.id", ondelete="CASCADE"), nullable=True),
     sa.Column("title", sa.String(TITLE_MAX), nullable=False),
     sa.Column("description", sa.Text, nullable=False, server_default=""),
     sa.Column("status", sa.String(16), nullable=False, server_default=TaskStatus.todo.value),
@@ -36,17 +54,34 @@ tasks = sa.Table(
     sa.Column("due_at", UTCDateTime, nullable=True),
     sa.Column("completed_at", UTCDateTime, nullable=True),
     sa.Column("position", sa.Float, nullable=False),
+    sa.Column(
+        "assignee_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    ),
+    # Who created it; the project, not the creator, decides who may see it.
+    sa.Column("created_by", sa.Uuid, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Set while the task is in the trash (restorable, purged after the retention period).
+    sa.Column("deleted_at", UTCDateTime, nullable=True),
     sa.CheckConstraint("status IN ('todo', 'in_progress', 'done')", name="status"),
     sa.CheckConstraint("priority BETWEEN 0 AND 4", name="priority"),
     sa.CheckConstraint("version >= 1", name="version"),
-    # One index per sort order of the list endpoint, all scoped by owner, id as tie-break.
-    sa.Index("ix_tasks_owner_created", "owner_id", "created_at", "id"),
-    sa.Index("ix_tasks_owner_updated", "owner_id", "updated_at", "id"),
-    sa.Index("ix_tasks_owner_due", "owner_id", "due_at", "id"),
-    sa.Index("ix_tasks_owner_priority", "owner_id", "priority", "id"),
-    sa.Index("ix_tasks_owner_position", "owner_id", "position", "id"),
-    sa.Index("ix_tasks_owner_status", "owner_id", "status"),
+    # One index per sort order of the list endpoint, all scoped by project, id as tie-break.
+    _live_index("ix_tasks_project_created", "project_id", "created_at", "id"),
+    _live_index("ix_tasks_project_updated", "project_id", "updated_at", "id"),
+    _live_index("ix_tasks_project_due", "project_id", "due_at", "id"),
+    _live_index("ix_tasks_project_priority", "project_id", "priority", "id"),
+    _live_index("ix_tasks_project_position", "project_id", "position", "id"),
+    _live_index("ix_tasks_project_status", "project_id", "status"),
+    sa.Index("ix_tasks_section_id", "section_id"),
+    sa.Index("ix_tasks_parent_id", "parent_id"),
+    sa.Index("ix_tasks_assignee_id", "assignee_id"),
+    sa.Index("ix_tasks_created_by", "created_by"),
+    sa.Index(
+        "ix_tasks_deleted_at",
+        "deleted_at",
+        sqlite_where=sa.text("deleted_at IS NOT NULL"),
+        postgresql_where=sa.text("deleted_at IS NOT NULL"),
+    ),
 )

@@ -1,26 +1,34 @@
-"""SQL for tasks: owner-scoped, built with SQLAlchemy Core, hot reads prepared once."""
+"""SQL for tasks, built with SQLAlchemy Core; the hot reads are prepared once per shape.
+
+Who sees a task is decided by membership of its project (projects/access.py): every read
+here joins the reader's memberships, so a task outside them is simply not found.
+"""
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeDecorator
 
 from taskwell.db.engine import Database
 from taskwell.db.prepared import PreparedQuery
 from taskwell.db.types import UTCDateTime
-from taskwell.tasks.models import TaskStatus, tasks
+from taskwell.labels.models import labels, task_labels
+from taskwell.projects.models import project_members, projects
+from taskwell.tasks.models import MAX_DEPTH, TaskStatus, tasks
 from taskwell.tasks.schemas import TASK_FIELDS, Task
 
-COLUMNS = tuple(tasks.c[name] for name in TASK_FIELDS)
 SORTABLE: dict[str, sa.Column[Any]] = {
     "created_at": tasks.c.created_at,
     "updated_at": tasks.c.updated_at,
@@ -28,14 +36,73 @@ SORTABLE: dict[str, sa.Column[Any]] = {
     "priority": tasks.c.priority,
     "position": tasks.c.position,
 }
-_OWNER = sa.bindparam("owner", type_=sa.Uuid)
+TABLE_FIELDS = tuple(name for name in TASK_FIELDS if name != "labels")
+_USER = sa.bindparam("user_id", type_=sa.Uuid)
 _ID = sa.bindparam("task_id", type_=sa.Uuid)
+
+
+class LabelIdList(TypeDecorator[list[Any]]):
+    """The reader's label ids on a task: a uuid[] on PostgreSQL, a JSON array on SQLite."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> builtins.list[Any]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [str(uuid.UUID(hex=v)) for v in orjson.loads(value)]
+        return list(value)
+
+
+def _label_ids(task_id: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
+    """A correlated subquery: the ids of the reader's labels on the task, sorted."""
+    owned = (
+        sa.select(task_labels.c.label_id)
+        .join(labels, labels.c.id == task_labels.c.label_id)
+        .where(task_labels.c.task_id == task_id, labels.c.owner_id == _USER)
+    )
+    if dialect == "postgresql":
+        expr: sa.ColumnElement[Any] = sa.func.array(
+            owned.order_by(task_labels.c.label_id).scalar_subquery()
+        )
+    else:
+        ordered = owned.order_by(task_labels.c.label_id).subquery()
+        expr = sa.select(sa.func.json_group_array(ordered.c.label_id)).scalar_subquery()
+    return sa.type_coerce(expr, LabelIdList()).label("labels")
+
+
+def task_columns(source: sa.FromClause, dialect: str) -> builtins.list[sa.ColumnElement[Any]]:
+    """The columns of a Task, in order, read from `source` (tasks or a subquery of it)."""
+    columns: builtins.list[sa.ColumnElement[Any]] = []
+    for name in TASK_FIELDS:
+        if name == "labels":
+            columns.append(_label_ids(source.c.id, dialect))
+        else:
+            columns.append(source.c[name])
+    return columns
+
+
+def _live_memberships(dialect_archived: bool) -> sa.Select[tuple[uuid.UUID]]:
+    stmt = (
+        sa.select(project_members.c.project_id)
+        .join(projects, projects.c.id == project_members.c.project_id)
+        .where(project_members.c.user_id == _USER, projects.c.deleted_at.is_(None))
+    )
+    if not dialect_archived:
+        stmt = stmt.where(projects.c.archived_at.is_(None))
+    return stmt
 
 
 @dataclass(frozen=True, slots=True)
 class ListShape:
     """Everything about a list query but its values: one prepared statement per shape."""
 
+    project: bool
+    section: bool
+    parent: bool
+    assignee: bool
+    labels: int
     statuses: int
     priorities: int
     text: bool
@@ -49,7 +116,12 @@ class ListShape:
 
 @dataclass(frozen=True, slots=True)
 class ListQuery:
-    owner_id: uuid.UUID
+    user_id: uuid.UUID
+    project_id: uuid.UUID | None = None
+    section_id: uuid.UUID | None = None
+    parent_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    labels: tuple[uuid.UUID, ...] = ()
     statuses: tuple[str, ...] = ()
     priorities: tuple[int, ...] = ()
     text: str | None = None
@@ -62,8 +134,13 @@ class ListQuery:
     limit: int = 50
 
     def cache_key(self) -> str:
-        """Everything but the owner (the cache bucket is per owner), hashed."""
+        """Everything but the reader (the cache bucket is per reader), hashed."""
         parts = (
+            self.project_id,
+            self.section_id,
+            self.parent_id,
+            self.assignee_id,
+            self.labels,
             self.statuses,
             self.priorities,
             self.text,
@@ -80,6 +157,11 @@ class ListQuery:
 
     def shape(self) -> ListShape:
         return ListShape(
+            project=self.project_id is not None,
+            section=self.section_id is not None,
+            parent=self.parent_id is not None,
+            assignee=self.assignee_id is not None,
+            labels=len(self.labels),
             statuses=len(self.statuses),
             priorities=len(self.priorities),
             text=self.text is not None,
@@ -91,7 +173,12 @@ class ListQuery:
         )
 
     def params(self) -> dict[str, Any]:
-        params: dict[str, Any] = {"owner": self.owner_id, "limit": self.limit + 1}
+        params: dict[str, Any] = {"user_id": self.user_id, "limit": self.limit + 1}
+        params["project_id"] = self.project_id
+        params["section_id"] = self.section_id
+        params["parent_id"] = self.parent_id
+        params["assignee_id"] = self.assignee_id
+        params.update({f"label_{i}": label for i, label in enumerate(self.labels)})
         params.update({f"status_{i}": s for i, s in enumerate(self.statuses)})
         params.update({f"priority_{i}": p for i, p in enumerate(self.priorities)})
         if self.text is not None:
@@ -104,163 +191,423 @@ class ListQuery:
         return params
 
 
-def _keyset(shape: ListShape) -> sa.ColumnElement[bool]:
+def _keyset(t: sa.FromClause, shape: ListShape) -> sa.ColumnElement[bool]:
     """Rows after the cursor in (sort column, id) order, NULLs last in both directions."""
-    column = SORTABLE[shape.sort]
+    column = t.c[shape.sort]
     after_id = sa.bindparam("cursor_id", type_=sa.Uuid)
-    beyond_id = tasks.c.id < after_id if shape.descending else tasks.c.id > after_id
+    beyond_id = t.c.id < after_id if shape.descending else t.c.id > after_id
     if shape.cursor_null:
         return sa.and_(column.is_(None), beyond_id)
-    value = sa.bindparam("cursor_value", type_=column.type)
+    value = sa.bindparam("cursor_value", type_=SORTABLE[shape.sort].type)
     beyond = column < value if shape.descending else column > value
     condition = sa.or_(beyond, sa.and_(column == value, beyond_id))
-    if column.nullable:
+    if SORTABLE[shape.sort].nullable:
         condition = sa.or_(condition, column.is_(None))
     return condition
 
 
-def build_list(shape: ListShape) -> sa.Select[Any]:
+def _filters(shape: ListShape) -> builtins.list[sa.ColumnElement[bool]]:
     t = tasks
-    stmt = sa.select(*COLUMNS).where(t.c.owner_id == _OWNER)
-    if shape.statuses:
-        stmt = stmt.where(
-            t.c.status.in_([sa.bindparam(f"status_{i}") for i in range(shape.statuses)])
+    where: builtins.list[sa.ColumnElement[bool]] = [t.c.deleted_at.is_(None)]
+    if shape.section:
+        where.append(t.c.section_id == sa.bindparam("section_id", type_=sa.Uuid))
+    if shape.parent:
+        where.append(t.c.parent_id == sa.bindparam("parent_id", type_=sa.Uuid))
+    if shape.assignee:
+        where.append(t.c.assignee_id == sa.bindparam("assignee_id", type_=sa.Uuid))
+    if shape.labels:
+        where.append(
+            sa.exists()
+            .where(
+                task_labels.c.task_id == t.c.id,
+                task_labels.c.label_id.in_(
+                    [sa.bindparam(f"label_{i}", type_=sa.Uuid) for i in range(shape.labels)]
+                ),
+            )
+            # Only the reader's own labels count: another member's are not theirs to query.
+            .where(
+                sa.exists().where(labels.c.id == task_labels.c.label_id, labels.c.owner_id == _USER)
+            )
         )
+    if shape.statuses:
+        where.append(t.c.status.in_([sa.bindparam(f"status_{i}") for i in range(shape.statuses)]))
     if shape.priorities:
-        stmt = stmt.where(
+        where.append(
             t.c.priority.in_([sa.bindparam(f"priority_{i}") for i in range(shape.priorities)])
         )
     if shape.text:
         pattern = sa.bindparam("text", type_=sa.String)
-        stmt = stmt.where(
+        where.append(
             sa.or_(
                 t.c.title.ilike(pattern, escape="\\"), t.c.description.ilike(pattern, escape="\\")
             )
         )
     if shape.due_before:
-        stmt = stmt.where(t.c.due_at < sa.bindparam("due_before", type_=UTCDateTime))
+        where.append(t.c.due_at < sa.bindparam("due_before", type_=UTCDateTime))
     if shape.due_after:
-        stmt = stmt.where(t.c.due_at >= sa.bindparam("due_after", type_=UTCDateTime))
-    if shape.cursor_null is not None:
-        stmt = stmt.where(_keyset(shape))
-    column = SORTABLE[shape.sort]
+        where.append(t.c.due_at >= sa.bindparam("due_after", type_=UTCDateTime))
+    return where
+
+
+def _order(t: sa.FromClause, shape: ListShape) -> builtins.list[sa.ColumnElement[Any]]:
+    column = t.c[shape.sort]
     order = column.desc() if shape.descending else column.asc()
-    if column.nullable:
+    if SORTABLE[shape.sort].nullable:
         order = order.nulls_last()
     tie = t.c.id.desc() if shape.descending else t.c.id.asc()
-    return stmt.order_by(order, tie).limit(sa.bindparam("limit", type_=sa.Integer))
+    return [order, tie]
+
+
+def build_list(shape: ListShape, dialect: str) -> sa.Select[Any]:
+    """One page of the tasks the reader sees, in (sort, id) order after the cursor.
+
+    On PostgreSQL each visible project contributes its own first page from its index (a
+    LATERAL subquery), and the pages are merged: the cost follows the page size times the
+    number of projects, not the number of tasks. SQLite plans the plain IN just as well for
+    the sizes it serves.
+    """
+    t = tasks
+    limit = sa.bindparam("limit", type_=sa.Integer)
+    if shape.project:
+        visible = _live_memberships(True).where(
+            project_members.c.project_id == sa.bindparam("project_id", type_=sa.Uuid)
+        )
+    else:
+        visible = _live_memberships(False)
+    where = _filters(shape)
+    if shape.cursor_null is not None:
+        where.append(_keyset(t, shape))
+    if dialect != "postgresql":
+        stmt = sa.select(*task_columns(t, dialect)).where(t.c.project_id.in_(visible), *where)
+        return stmt.order_by(*_order(t, shape)).limit(limit)
+    scopes = visible.subquery("scope")
+    page = (
+        sa.select(*(t.c[name] for name in TABLE_FIELDS))
+        .where(t.c.project_id == scopes.c.project_id, *where)
+        .order_by(*_order(t, shape))
+        .limit(limit)
+        .lateral("page")
+    )
+    return (
+        sa.select(*task_columns(page, dialect))
+        .select_from(scopes.join(page, sa.true()))
+        .order_by(*_order(page, shape))
+        .limit(limit)
+    )
+
+
+def _visible_task(dialect: str) -> sa.Select[Any]:
+    t, m, p = tasks, project_members, projects
+    return (
+        sa.select(*task_columns(t, dialect))
+        .join(p, p.c.id == t.c.project_id)
+        .join(m, sa.and_(m.c.project_id == t.c.project_id, m.c.user_id == _USER))
+        .where(t.c.id == _ID, t.c.deleted_at.is_(None), p.c.deleted_at.is_(None))
+    )
+
+
+def row_to_task(row: Sequence[Any]) -> Task:
+    task = Task(*row)
+    # SQLite's RETURNING hands back REAL values before column affinity: 1024 not 1024.0.
+    return Task(**{**{n: getattr(task, n) for n in TASK_FIELDS}, "position": float(task.position)})
 
 
 class TaskRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._get = db.prepare(
-            sa.select(*COLUMNS).where(tasks.c.id == _ID, tasks.c.owner_id == _OWNER)
-        )
-        self._version = db.prepare(
-            sa.select(tasks.c.version).where(tasks.c.id == _ID, tasks.c.owner_id == _OWNER)
-        )
+        dialect = db.dialect.name
+        self._dialect = dialect
+        self._get = db.prepare(_visible_task(dialect))
         self._prepared_list = lru_cache(maxsize=512)(self._prepare_list)
 
     def _prepare_list(self, shape: ListShape) -> PreparedQuery:
-        return self._db.prepare(build_list(shape))
+        return self._db.prepare(build_list(shape, self._dialect))
 
-    async def get(self, owner_id: uuid.UUID, task_id: uuid.UUID) -> Sequence[Any] | None:
+    async def get(self, user_id: uuid.UUID, task_id: uuid.UUID) -> Sequence[Any] | None:
         return await self._db.fetch_one(
-            self._get, {"owner": owner_id, "task_id": task_id}, reader=owner_id
+            self._get, {"user_id": user_id, "task_id": task_id}, reader=user_id
         )
-
-    async def current_version(self, owner_id: uuid.UUID, task_id: uuid.UUID) -> int | None:
-        # After a write missed: from the primary, which has what the write saw.
-        row = await self._db.fetch_one(self._version, {"owner": owner_id, "task_id": task_id})
-        return int(row[0]) if row else None
 
     async def list(self, query: ListQuery) -> Sequence[Sequence[Any]]:
         return await self._db.fetch(
-            self._prepared_list(query.shape()), query.params(), reader=query.owner_id
+            self._prepared_list(query.shape()), query.params(), reader=query.user_id
         )
 
-    async def insert(
-        self,
-        conn: AsyncConnection,
-        *,
-        owner_id: uuid.UUID,
-        values: dict[str, Any],
-        now: datetime,
-    ) -> Task:
-        t = tasks
-        position = values.get("position")
-        if position is None:
-            last = sa.select(sa.func.coalesce(sa.func.max(t.c.position), 0.0) + 1024.0).where(
-                t.c.owner_id == owner_id
+    # Inside write transactions (the primary, so what the write sees).
+
+    async def read(
+        self, conn: AsyncConnection, user_id: uuid.UUID, task_id: uuid.UUID
+    ) -> Task | None:
+        row = (
+            await conn.execute(
+                _visible_task(self._dialect), {"user_id": user_id, "task_id": task_id}
             )
-            position = (await conn.execute(last)).scalar_one()
-        status = values.get("status", TaskStatus.todo)
-        row = {
-            "id": uuid.uuid4(),
-            "owner_id": owner_id,
-            "title": values["title"],
-            "description": values.get("description", ""),
-            "status": str(status),
-            "priority": int(values.get("priority", 0)),
-            "due_at": due_at.astimezone(UTC) if (due_at := values.get("due_at")) else None,
-            "completed_at": now if status == TaskStatus.done else None,
-            "position": float(position),
-            "version": 1,
-            "created_at": now,
-            "updated_at": now,
-        }
-        await conn.execute(sa.insert(t).values(**row))
-        return Task(**{name: row[name] for name in TASK_FIELDS})
+        ).first()
+        return None if row is None else row_to_task(row)
+
+    async def lock(self, conn: AsyncConnection, task_id: uuid.UUID) -> None:
+        """Hold the task's row until the transaction ends, so a read-check-write patch sees
+        the version it writes over (SQLite: writers are already one at a time)."""
+        await conn.execute(sa.select(tasks.c.id).where(tasks.c.id == task_id).with_for_update())
+
+    async def next_position(self, conn: AsyncConnection, project_id: uuid.UUID) -> float:
+        t = tasks
+        last = sa.select(sa.func.coalesce(sa.func.max(t.c.position), 0.0) + 1024.0).where(
+            t.c.project_id == project_id, t.c.deleted_at.is_(None)
+        )
+        return float((await conn.execute(last)).scalar_one())
+
+    async def insert(self, conn: AsyncConnection, row: dict[str, Any]) -> None:
+        await conn.execute(sa.insert(tasks).values(**row))
 
     async def update(
         self,
         conn: AsyncConnection,
         *,
-        owner_id: uuid.UUID,
         task_id: uuid.UUID,
-        changes: dict[str, Any],
+        values: dict[str, Any],
         expected_versions: frozenset[int] | None,
         now: datetime,
-    ) -> Task | None:
-        """One atomic UPDATE; None when the task is missing or its version did not match."""
+    ) -> bool:
+        """One atomic UPDATE of a live task; False when its version did not match."""
         t = tasks
-        values: dict[str, Any] = dict(changes)
-        if "status" in values:
-            values["status"] = str(values["status"])
-            values["completed_at"] = (
-                sa.func.coalesce(t.c.completed_at, sa.literal(now, UTCDateTime))
-                if values["status"] == TaskStatus.done
-                else None
-            )
-        if "priority" in values:
-            values["priority"] = int(values["priority"])
         stmt = (
             sa.update(t)
-            .where(t.c.id == task_id, t.c.owner_id == owner_id)
+            .where(t.c.id == task_id, t.c.deleted_at.is_(None))
             .values(**values, version=t.c.version + 1, updated_at=now)
-            .returning(*COLUMNS)
         )
         if expected_versions is not None:
             stmt = stmt.where(t.c.version.in_(sorted(expected_versions)))
-        row = (await conn.execute(stmt)).first()
-        if row is None:
-            return None
-        # SQLite's RETURNING hands back REAL values before column affinity: 1024 not 1024.0.
-        task = Task(*row)
-        return replace(task, position=float(task.position))
+        return bool((await conn.execute(stmt)).rowcount)
 
-    async def delete(
-        self,
-        conn: AsyncConnection,
-        *,
-        owner_id: uuid.UUID,
-        task_id: uuid.UUID,
-        expected_versions: frozenset[int] | None,
+    async def subtree(
+        self, conn: AsyncConnection, task_id: uuid.UUID, *, live: bool = True
+    ) -> builtins.list[uuid.UUID]:
+        """The ids of the task's descendants (not the task), at most MAX_DEPTH levels down."""
+        t = tasks
+        top = sa.select(t.c.id, sa.literal(1).label("depth")).where(t.c.parent_id == task_id)
+        tree = top.cte("tree", recursive=True)
+        step = (
+            sa.select(t.c.id, (tree.c.depth + 1).label("depth"))
+            .join(tree, t.c.parent_id == tree.c.id)
+            .where(tree.c.depth < MAX_DEPTH + 1)
+        )
+        tree = tree.union_all(step)
+        stmt = sa.select(tree.c.id).join(t, t.c.id == tree.c.id)
+        if live:
+            stmt = stmt.where(t.c.deleted_at.is_(None))
+        return list((await conn.execute(stmt)).scalars())
+
+    async def height(self, conn: AsyncConnection, task_id: uuid.UUID) -> int:
+        """Levels of live subtasks below the task (0 for a task without any)."""
+        t = tasks
+        top = sa.select(t.c.id, sa.literal(1).label("depth")).where(
+            t.c.parent_id == task_id, t.c.deleted_at.is_(None)
+        )
+        tree = top.cte("tree", recursive=True)
+        step = (
+            sa.select(t.c.id, (tree.c.depth + 1).label("depth"))
+            .join(tree, t.c.parent_id == tree.c.id)
+            .where(tree.c.depth < MAX_DEPTH + 1, t.c.deleted_at.is_(None))
+        )
+        tree = tree.union_all(step)
+        found = (await conn.execute(sa.select(sa.func.max(tree.c.depth)))).scalar_one()
+        return int(found or 0)
+
+    async def ancestors(
+        self, conn: AsyncConnection, task_id: uuid.UUID
+    ) -> builtins.list[uuid.UUID]:
+        """The task's chain of parents, nearest first (bounded: the schema allows no cycle
+        through the API, and the walk stops past MAX_DEPTH levels anyway)."""
+        chain: builtins.list[uuid.UUID] = []
+        current: uuid.UUID | None = task_id
+        t = tasks
+        while current is not None and len(chain) <= MAX_DEPTH + 1:
+            current = (
+                await conn.execute(sa.select(t.c.parent_id).where(t.c.id == current))
+            ).scalar_one_or_none()
+            if current is not None:
+                chain.append(current)
+        return chain
+
+    async def live_task_in(
+        self, conn: AsyncConnection, task_id: uuid.UUID, project_id: uuid.UUID
     ) -> bool:
         t = tasks
-        stmt = sa.delete(t).where(t.c.id == task_id, t.c.owner_id == owner_id)
+        found = await conn.execute(
+            sa.select(t.c.id).where(
+                t.c.id == task_id, t.c.project_id == project_id, t.c.deleted_at.is_(None)
+            )
+        )
+        return found.first() is not None
+
+    async def move_descendants(
+        self, conn: AsyncConnection, ids: Iterable[uuid.UUID], project_id: uuid.UUID, now: datetime
+    ) -> None:
+        ids = list(ids)
+        if not ids:
+            return
+        t = tasks
+        await conn.execute(
+            sa.update(t)
+            .where(t.c.id.in_(ids))
+            .values(
+                project_id=project_id,
+                section_id=None,
+                version=t.c.version + 1,
+                updated_at=now,
+            )
+        )
+        # Assignees who are not members of the new project are unassigned.
+        members = sa.select(project_members.c.user_id).where(
+            project_members.c.project_id == project_id
+        )
+        await conn.execute(
+            sa.update(t)
+            .where(t.c.id.in_(ids), t.c.assignee_id.is_not(None), t.c.assignee_id.not_in(members))
+            .values(assignee_id=None)
+        )
+
+    async def complete(
+        self, conn: AsyncConnection, ids: Iterable[uuid.UUID], now: datetime
+    ) -> builtins.list[uuid.UUID]:
+        """Mark the open ones among ids done; their ids."""
+        ids = list(ids)
+        if not ids:
+            return []
+        t = tasks
+        open_ids = list(
+            (
+                await conn.execute(
+                    sa.select(t.c.id).where(t.c.id.in_(ids), t.c.status != TaskStatus.done.value)
+                )
+            ).scalars()
+        )
+        if open_ids:
+            await conn.execute(
+                sa.update(t)
+                .where(t.c.id.in_(open_ids))
+                .values(
+                    status=TaskStatus.done.value,
+                    completed_at=now,
+                    version=t.c.version + 1,
+                    updated_at=now,
+                )
+            )
+        return open_ids
+
+    async def set_labels(
+        self,
+        conn: AsyncConnection,
+        task_id: uuid.UUID,
+        owner_id: uuid.UUID,
+        label_ids: Sequence[uuid.UUID],
+    ) -> None:
+        """Replace owner's labels on the task (other users' labels stay)."""
+        mine = sa.select(labels.c.id).where(labels.c.owner_id == owner_id)
+        await conn.execute(
+            sa.delete(task_labels).where(
+                task_labels.c.task_id == task_id, task_labels.c.label_id.in_(mine)
+            )
+        )
+        if label_ids:
+            await conn.execute(
+                sa.insert(task_labels),
+                [
+                    {"task_id": task_id, "label_id": label_id}
+                    for label_id in dict.fromkeys(label_ids)
+                ],
+            )
+
+    async def trash(
+        self,
+        conn: AsyncConnection,
+        task_id: uuid.UUID,
+        expected_versions: frozenset[int] | None,
+        now: datetime,
+    ) -> bool:
+        """The task and its live subtasks to the trash, all with the same time (which is how
+        a restore finds them again)."""
+        descendants = await self.subtree(conn, task_id)
+        t = tasks
+        stmt = (
+            sa.update(t)
+            .where(t.c.id == task_id, t.c.deleted_at.is_(None))
+            .values(deleted_at=now, version=t.c.version + 1, updated_at=now)
+        )
         if expected_versions is not None:
             stmt = stmt.where(t.c.version.in_(sorted(expected_versions)))
-        result = await conn.execute(stmt)
-        return bool(result.rowcount)
+        if not (await conn.execute(stmt)).rowcount:
+            return False
+        if descendants:
+            await conn.execute(
+                sa.update(t)
+                .where(t.c.id.in_(descendants))
+                .values(deleted_at=now, version=t.c.version + 1, updated_at=now)
+            )
+        return True
+
+    async def trashed(
+        self, conn: AsyncConnection, user_id: uuid.UUID, task_id: uuid.UUID
+    ) -> tuple[uuid.UUID, str, datetime, uuid.UUID | None] | None:
+        """(project, role, deleted_at, parent) of a trashed task in a live project the user
+        is a member of."""
+        t, m, p = tasks, project_members, projects
+        row = (
+            await conn.execute(
+                sa.select(t.c.project_id, m.c.role, t.c.deleted_at, t.c.parent_id)
+                .join(p, p.c.id == t.c.project_id)
+                .join(m, sa.and_(m.c.project_id == t.c.project_id, m.c.user_id == user_id))
+                .where(t.c.id == task_id, t.c.deleted_at.is_not(None), p.c.deleted_at.is_(None))
+            )
+        ).first()
+        return None if row is None else (row[0], row[1], row[2], row[3])
+
+    async def restore(
+        self,
+        conn: AsyncConnection,
+        task_id: uuid.UUID,
+        deleted_at: datetime,
+        detach: bool,
+        now: datetime,
+    ) -> None:
+        """The task and the subtasks trashed with it come back."""
+        descendants = await self.subtree(conn, task_id, live=False)
+        t = tasks
+        values: dict[str, Any] = {"deleted_at": None, "version": t.c.version + 1, "updated_at": now}
+        if detach:
+            values["parent_id"] = None
+        await conn.execute(sa.update(t).where(t.c.id == task_id).values(**values))
+        if descendants:
+            await conn.execute(
+                sa.update(t)
+                .where(t.c.id.in_(descendants), t.c.deleted_at == deleted_at)
+                .values(deleted_at=None, version=t.c.version + 1, updated_at=now)
+            )
+
+    async def trash_list(self, user_id: uuid.UUID, limit: int) -> Sequence[Sequence[Any]]:
+        """Trashed tasks in live projects the user may edit, most recently deleted first."""
+        t, m, p = tasks, project_members, projects
+        stmt = (
+            sa.select(*task_columns(t, self._dialect), t.c.deleted_at)
+            .join(p, p.c.id == t.c.project_id)
+            .join(m, sa.and_(m.c.project_id == t.c.project_id, m.c.user_id == _USER))
+            .where(
+                t.c.deleted_at.is_not(None),
+                p.c.deleted_at.is_(None),
+                m.c.role.in_(("owner", "editor")),
+            )
+            .order_by(t.c.deleted_at.desc(), t.c.id)
+            .limit(limit)
+        )
+        async with self._db.engine.connect() as conn:
+            return list((await conn.execute(stmt, {"user_id": user_id})).all())
+
+    async def purge(self, conn: AsyncConnection, before: datetime) -> int:
+        t = tasks
+        result = await conn.execute(sa.delete(t).where(t.c.deleted_at < before))
+        return int(result.rowcount or 0)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC)

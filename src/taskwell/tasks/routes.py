@@ -63,13 +63,22 @@ def _not_modified(etag: str) -> Response:
     },
 )
 async def list_tasks(request: Request) -> Response:
-    """Your tasks, filtered and sorted, a page at a time (follow `next_cursor`)."""
+    """The tasks you can see, filtered and sorted, a page at a time (follow `next_cursor`).
+
+    Without `project_id`: the tasks of every project you are a member of that is neither
+    archived nor in the trash. With it: that project's tasks (archived or not)."""
     principal = await principal_with_scope(request, "tasks:read")
     params = parse_query(TaskListParams, request)
     ctx: AppContext = request.app.state.context
+    assignee = params.assignee_id
     body = await ctx.tasks.list(
         principal.user_id,
         ListFilters(
+            project_id=params.project_id,
+            section_id=params.section_id,
+            parent_id=params.parent_id,
+            assignee_id=principal.user_id if assignee == "me" else assignee,
+            labels=tuple(params.label),
             statuses=tuple(s.value for s in params.status),
             priorities=tuple(int(p) for p in params.priority),
             text=params.q,
@@ -90,7 +99,7 @@ async def list_tasks(request: Request) -> Response:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=TaskOut,
-    responses={201: {"headers": _ETAG_DOC}, **problem_responses(400, 409, 413)},
+    responses={201: {"headers": _ETAG_DOC}, **problem_responses(400, 404, 409, 413)},
 )
 async def create_task(
     body: TaskCreate,
@@ -142,8 +151,10 @@ async def update_task(
     ctx: Context,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
+    """Change a task (editor or owner of its project). Setting `project_id` moves it, with
+    its subtasks; `children` says whether completing it completes its open subtasks."""
     task = await ctx.tasks.update(
-        principal.user_id, task_id, body.changes(), expected_versions(if_match)
+        principal.user_id, task_id, body.changes(), expected_versions(if_match), body.children
     )
     return _task_response(task)
 
@@ -159,8 +170,15 @@ async def delete_task(
     ctx: Context,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
+    """To the trash with its subtasks, restorable for TASKWELL_TRASH_RETENTION_DAYS."""
     await ctx.tasks.delete(principal.user_id, task_id, expected_versions(if_match))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{task_id}/restore", response_model=TaskOut, responses=problem_responses(404))
+async def restore_task(task_id: uuid.UUID, principal: TasksWriter, ctx: Context) -> Response:
+    """Back from the trash, with the subtasks deleted along with it."""
+    return _task_response(await ctx.tasks.restore(principal.user_id, task_id))
 
 
 def hot_routes() -> list[APIRoute]:

@@ -7,29 +7,27 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from taskwell.tasks.models import DESCRIPTION_MAX, TITLE_MAX, Priority, TaskStatus
-from taskwell.validation import JSON_INTEGER, JSON_NUMBER, CleanStr, Instant, StrictModel
-
-
-def _has_text(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must contain a non-space character")
-    return value
-
-
-def _unicode_text(value: str) -> str:
-    # JSON may escape a lone surrogate ("\ud800"); it is no character, and neither the
-    # database drivers nor orjson can encode it.
-    try:
-        value.encode()
-    except UnicodeEncodeError as exc:
-        raise ValueError("must be valid Unicode text (no lone surrogates)") from exc
-    return value
+from taskwell.tasks.models import (
+    DESCRIPTION_MAX,
+    LABELS_PER_TASK_MAX,
+    TITLE_MAX,
+    Priority,
+    TaskStatus,
+)
+from taskwell.validation import (
+    JSON_INTEGER,
+    JSON_NUMBER,
+    CleanStr,
+    Instant,
+    StrictModel,
+    has_text,
+    unicode_text,
+)
 
 
 def _finite(value: float) -> float:
@@ -41,26 +39,52 @@ def _finite(value: float) -> float:
 Title = Annotated[
     CleanStr,
     Field(min_length=1, max_length=TITLE_MAX),
-    AfterValidator(_has_text),
-    AfterValidator(_unicode_text),
+    AfterValidator(has_text),
+    AfterValidator(unicode_text),
 ]
-Description = Annotated[CleanStr, Field(max_length=DESCRIPTION_MAX), AfterValidator(_unicode_text)]
+Description = Annotated[CleanStr, Field(max_length=DESCRIPTION_MAX), AfterValidator(unicode_text)]
 # In bodies, only the documented JSON type (the list filter reads "2" from its query string).
 PriorityIn = Annotated[Priority, JSON_INTEGER]
 Position = Annotated[float, JSON_NUMBER, AfterValidator(_finite), Field(ge=-1e15, le=1e15)]
 
 
+LabelIds = Annotated[list[uuid.UUID], Field(max_length=LABELS_PER_TASK_MAX)]
+
+
 class TaskCreate(StrictModel):
+    # Omitted: the creator's Inbox.
+    project_id: uuid.UUID | None = None
+    section_id: uuid.UUID | None = None
+    parent_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    # The creator's own labels (ids); other users' labels are theirs to set.
+    labels: LabelIds = []
     title: Title
     description: Description = ""
     status: TaskStatus = TaskStatus.todo
     priority: PriorityIn = Priority.none
     due_at: Instant | None = None
-    # Manual ordering key; omitted, the task goes after the owner's last one.
+    # Manual ordering key inside its section; omitted, the task goes after the project's last.
     position: Position | None = None
 
 
+class ChildrenOnDone(StrEnum):
+    """What completing a task does to its open subtasks."""
+
+    complete = "complete"
+    keep = "keep"
+
+
 class TaskPatch(StrictModel):
+    # Moving to another project needs the editor role in both; section and parent, unless
+    # given, are cleared, and subtasks move along.
+    project_id: uuid.UUID | None = None
+    section_id: uuid.UUID | None = None
+    parent_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    labels: LabelIds | None = None
+    # Only read when the patch sets status to done.
+    children: ChildrenOnDone = ChildrenOnDone.complete
     title: Title | None = None
     description: Description | None = None
     status: TaskStatus | None = None
@@ -70,7 +94,9 @@ class TaskPatch(StrictModel):
 
     # Runs only for fields the client sent, so an explicit null is refused like any other
     # invalid value (one `errors` entry per field); `due_at: null` clears the due date.
-    @field_validator("title", "description", "status", "priority", "position")
+    @field_validator(
+        "title", "description", "status", "priority", "position", "project_id", "labels"
+    )
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         if value is None:
@@ -78,8 +104,10 @@ class TaskPatch(StrictModel):
         return value
 
     def changes(self) -> dict[str, Any]:
-        """The fields the client sent."""
-        return self.model_dump(exclude_unset=True)
+        """The fields the client sent (`children` is an instruction, not a field)."""
+        changes = self.model_dump(exclude_unset=True)
+        changes.pop("children", None)
+        return changes
 
 
 SortKey = Literal[
@@ -102,6 +130,13 @@ class TaskListParams(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
+    project_id: uuid.UUID | None = None
+    section_id: uuid.UUID | None = None
+    parent_id: uuid.UUID | None = None
+    # A user id, or "me".
+    assignee_id: uuid.UUID | Literal["me"] | None = None
+    # Any of these labels (the caller's own).
+    label: Annotated[list[uuid.UUID], Field(max_length=LABELS_PER_TASK_MAX)] = []
     status: list[TaskStatus] = []
     priority: list[Priority] = []
     q: Annotated[CleanStr, Field(min_length=1, max_length=200)] | None = None
@@ -114,6 +149,9 @@ class TaskListParams(BaseModel):
 
 class TaskOut(BaseModel):
     id: uuid.UUID
+    project_id: uuid.UUID
+    section_id: uuid.UUID | None
+    parent_id: uuid.UUID | None
     title: str
     description: str
     status: TaskStatus
@@ -121,6 +159,9 @@ class TaskOut(BaseModel):
     due_at: datetime | None
     completed_at: datetime | None
     position: float
+    assignee_id: uuid.UUID | None
+    created_by: uuid.UUID | None
+    labels: list[uuid.UUID]
     version: int
     created_at: datetime
     updated_at: datetime
@@ -134,6 +175,9 @@ class TaskPage(BaseModel):
 @dataclass(frozen=True, slots=True)
 class Task:
     id: uuid.UUID
+    project_id: uuid.UUID
+    section_id: uuid.UUID | None
+    parent_id: uuid.UUID | None
     title: str
     description: str
     status: str
@@ -141,6 +185,10 @@ class Task:
     due_at: datetime | None
     completed_at: datetime | None
     position: float
+    assignee_id: uuid.UUID | None
+    created_by: uuid.UUID | None
+    # The reader's labels on it.
+    labels: list[Any]
     version: int
     created_at: datetime
     updated_at: datetime
@@ -149,17 +197,5 @@ class Task:
 TASK_FIELDS = tuple(Task.__dataclass_fields__)
 
 
-def _default(value: Any) -> Any:
-    # asyncpg hands back its own UUID subclass, which orjson does not know.
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError
-
-
 def task_dict(row: Sequence[Any]) -> dict[str, Any]:
     return dict(zip(TASK_FIELDS, row))  # noqa: B905 (strict costs ~10% of a page's encoding)
-
-
-def dumps(payload: Any) -> bytes:
-    # UTC as "Z", matching the Pydantic-serialised responses of the other routes.
-    return orjson.dumps(payload, default=_default, option=orjson.OPT_UTC_Z)

@@ -1,33 +1,40 @@
-"""Task rules: ownership, versions, idempotent creation, listing with cursors."""
+"""Task rules: access by project role, versions, idempotent creation, moves, subtasks,
+the trash, and listing with cursors."""
 
 from __future__ import annotations
 
+import builtins
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskwell.db import idempotency
 from taskwell.db.engine import Database
-from taskwell.db.pagination import decode_cursor, encode_cursor
+from taskwell.db.pagination import decode_cursor, encode_cursor, page_size
 from taskwell.db.types import utcnow
-from taskwell.errors import (
-    Conflict,
-    InvalidCursor,
-    NotFound,
-    PreconditionFailed,
-    ValidationFailed,
-)
+from taskwell.errors import Conflict, InvalidCursor, ValidationFailed
 from taskwell.http.conditional import version_etag
+from taskwell.http.json_body import dumps
 from taskwell.kv.cache import CachedReads
+from taskwell.projects.access import Grant, ProjectAccess
+from taskwell.projects.models import WRITE, Role
 from taskwell.settings import Settings
-from taskwell.tasks.models import Priority
+from taskwell.tasks.errors import TaskNotFound, VersionConflict
+from taskwell.tasks.models import MAX_DEPTH, Priority, TaskStatus
 from taskwell.tasks.repository import SORTABLE, ListQuery, TaskRepository
-from taskwell.tasks.schemas import TASK_FIELDS, Task, TaskCreate, dumps, task_dict
+from taskwell.tasks.schemas import TASK_FIELDS, ChildrenOnDone, Task, TaskCreate, task_dict
+
+if TYPE_CHECKING:
+    from taskwell.activity.service import ActivityLog
+    from taskwell.labels.service import LabelService
+
+__all__ = ["TaskNotFound", "TaskService", "VersionConflict"]
 
 _IDEMPOTENCY_SCOPE = "POST /tasks"
 _SORT_KINDS: dict[str, type] = {
@@ -39,14 +46,13 @@ _SORT_KINDS: dict[str, type] = {
 }
 _SORT_INDEX = {name: TASK_FIELDS.index(name) for name in SORTABLE}
 _PRIORITIES = frozenset(int(p) for p in Priority)
+# Fields whose change is a move (recorded as such in the activity).
+_MOVE_FIELDS = frozenset({"project_id", "section_id", "parent_id"})
 
 
-class TaskNotFound(NotFound):
-    slug, title, status = "task-not-found", "Task not found", 404
-
-
-class VersionConflict(PreconditionFailed):
-    slug, title, status = "version-mismatch", "The task has changed since you read it", 412
+class InvalidReference(ValidationFailed):
+    """An id in the body that names nothing the task may refer to: a section of another
+    project, a parent elsewhere, an assignee who is not a member, a label not the caller's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +84,11 @@ class ListFilters:
     sort: str
     cursor: str | None
     limit: int | None
+    project_id: uuid.UUID | None = None
+    section_id: uuid.UUID | None = None
+    parent_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    labels: tuple[uuid.UUID, ...] = ()
 
 
 class TaskService:
@@ -86,28 +97,37 @@ class TaskService:
         settings: Settings,
         db: Database,
         repo: TaskRepository,
+        access: ProjectAccess,
+        activity: ActivityLog,
+        labels: LabelService,
         reads: CachedReads | None = None,
     ) -> None:
         self._db = db
         self._repo = repo
+        self._access = access
+        self._activity = activity
+        self._labels = labels
         self._reads = reads
         self._idempotency_ttl = settings.idempotency_ttl_seconds
         self._page_default = settings.page_size_default
         self._page_max = settings.page_size_max
+        self._trash_days = settings.trash_retention_days
 
-    async def get(self, owner_id: uuid.UUID, task_id: uuid.UUID) -> TaskBody:
+    # Reads
+
+    async def get(self, user_id: uuid.UUID, task_id: uuid.UUID) -> TaskBody:
         async def load() -> bytes:
-            row = await self._repo.get(owner_id, task_id)
+            row = await self._repo.get(user_id, task_id)
             if row is None:
                 raise TaskNotFound("No task with this id.")
             return dumps(task_dict(row))
 
-        body = await self._cached(owner_id, f"v:{task_id}", f"t:{task_id}", load)
+        body = await self._cached(user_id, "t:" + str(task_id), load)
         return TaskBody.of(body)
 
-    async def list(self, owner_id: uuid.UUID, filters: ListFilters) -> bytes:
+    async def list(self, user_id: uuid.UUID, filters: ListFilters) -> bytes:
         """One page as the JSON the API sends: {"items": [...], "next_cursor": ...}."""
-        query = self._list_query(owner_id, filters)
+        query = self._list_query(user_id, filters)
 
         async def load() -> bytes:
             rows = await self._repo.list(query)
@@ -118,31 +138,30 @@ class TaskService:
                 next_cursor = encode_cursor(filters.sort, last[_SORT_INDEX[query.sort]], last[0])
             return dumps({"items": [task_dict(row) for row in rows], "next_cursor": next_cursor})
 
-        return await self._cached(owner_id, "g", "l:" + query.cache_key(), load)
+        return await self._cached(user_id, "l:" + query.cache_key(), load)
 
     async def _cached(
-        self, owner_id: uuid.UUID, tag_field: str, slot: str, load: Callable[[], Awaitable[bytes]]
+        self, user_id: uuid.UUID, slot: str, load: Callable[[], Awaitable[bytes]]
     ) -> bytes:
+        # One tag per reader: any change they can see (theirs or another member's, a label,
+        # a membership) bumps it, and all their cached pages and tasks are unreachable.
         if self._reads is None:
             return await load()
-        return await self._reads.get(str(owner_id), tag_field, slot, load)
+        return await self._reads.get(str(user_id), "g", slot, load)
 
-    async def _invalidate(self, owner_id: uuid.UUID, task_id: uuid.UUID | None = None) -> None:
-        """After a committed write: the owner's list pages, and the one task it changed."""
-        if self._reads is None:
-            return
-        fields = ("g",) if task_id is None else ("g", f"v:{task_id}")
-        await self._reads.invalidate(str(owner_id), *fields)
+    async def changed_for(self, readers: Iterable[uuid.UUID]) -> None:
+        """After a committed change these readers can see: their cached reads go, and with
+        replicas their next reads wait for a replica that has the change."""
+        readers = list(dict.fromkeys(readers))
+        if self._db.replicas is not None:
+            for reader in readers:
+                await self._db.replicas.note_write(str(reader))
+        if self._reads is not None:
+            for reader in readers:
+                await self._reads.invalidate(str(reader), "g")
 
-    def _list_query(self, owner_id: uuid.UUID, filters: ListFilters) -> ListQuery:
-        limit = self._page_default if filters.limit is None else filters.limit
-        if not 1 <= limit <= self._page_max:
-            raise ValidationFailed(
-                "limit",
-                f"limit must be between 1 and {self._page_max}.",
-                location="query",
-                code="range",
-            )
+    def _list_query(self, user_id: uuid.UUID, filters: ListFilters) -> ListQuery:
+        limit = page_size(filters.limit, default=self._page_default, maximum=self._page_max)
         descending = filters.sort.startswith("-")
         sort = filters.sort.removeprefix("-")
         cursor_value: Any = None
@@ -151,7 +170,12 @@ class TaskService:
             cursor = decode_cursor(filters.cursor, sort=filters.sort, value_kind=_SORT_KINDS[sort])
             cursor_value, cursor_id = _possible_sort_value(sort, cursor.value), cursor.last_id
         return ListQuery(
-            owner_id=owner_id,
+            user_id=user_id,
+            project_id=filters.project_id,
+            section_id=filters.section_id,
+            parent_id=filters.parent_id,
+            assignee_id=filters.assignee_id,
+            labels=tuple(sorted(set(filters.labels))),
             statuses=tuple(sorted(set(filters.statuses))),
             priorities=tuple(sorted(set(filters.priorities))),
             text=filters.text,
@@ -164,15 +188,17 @@ class TaskService:
             limit=limit,
         )
 
+    # Create
+
     async def create(
-        self, owner_id: uuid.UUID, payload: TaskCreate, idempotency_key: str | None
+        self, user_id: uuid.UUID, payload: TaskCreate, idempotency_key: str | None
     ) -> Created:
         values = payload.model_dump(exclude_unset=True)
         if idempotency_key is None:
-            async with self._db.transaction(reader=owner_id) as conn:
-                task = await self._repo.insert(conn, owner_id=owner_id, values=values, now=utcnow())
-            await self._invalidate(owner_id)
-            return Created(201, dumps(task_dict(_row(task))), replayed=False)
+            async with self._db.transaction(reader=user_id) as conn:
+                task, members = await self._insert(conn, user_id, values, utcnow())
+            await self.changed_for(members)
+            return Created(201, _body(task), replayed=False)
         key = idempotency.validate_key(idempotency_key)
         fingerprint = idempotency.fingerprint(payload.model_dump(mode="json"))
         # A concurrent request with the same key fails on the key's primary key, rolls back
@@ -180,10 +206,10 @@ class TaskService:
         for _attempt in range(3):
             now = utcnow()
             try:
-                async with self._db.transaction(reader=owner_id) as conn:
+                async with self._db.transaction(reader=user_id) as conn:
                     stored = await idempotency.find(
                         conn,
-                        owner_id=owner_id,
+                        owner_id=user_id,
                         scope=_IDEMPOTENCY_SCOPE,
                         key=key,
                         request_hash=fingerprint,
@@ -191,11 +217,11 @@ class TaskService:
                     )
                     if stored is not None:
                         return Created(stored.status_code, stored.body, replayed=True)
-                    task = await self._repo.insert(conn, owner_id=owner_id, values=values, now=now)
-                    body = dumps(task_dict(_row(task)))
+                    task, members = await self._insert(conn, user_id, values, now)
+                    body = _body(task)
                     await idempotency.save(
                         conn,
-                        owner_id=owner_id,
+                        owner_id=user_id,
                         scope=_IDEMPOTENCY_SCOPE,
                         key=key,
                         request_hash=fingerprint,
@@ -203,55 +229,288 @@ class TaskService:
                         body=body,
                         now=now,
                     )
-                await self._invalidate(owner_id)
+                await self.changed_for(members)
                 return Created(201, body, replayed=False)
             except IntegrityError:
                 continue
         raise Conflict("A request with this Idempotency-Key is still being processed; retry.")
 
+    async def _insert(
+        self, conn: AsyncConnection, user_id: uuid.UUID, values: dict[str, Any], now: datetime
+    ) -> tuple[Task, builtins.list[uuid.UUID]]:
+        project_id = values.get("project_id")
+        if project_id is None:
+            project_id = await self._access.inbox(conn, user_id)
+        await self._access.project(conn, user_id, project_id, WRITE, "add tasks")
+        section_id = values.get("section_id")
+        if section_id is not None:
+            await self._check_section(conn, project_id, section_id)
+        parent_id = values.get("parent_id")
+        if parent_id is not None:
+            await self._check_parent(conn, project_id, parent_id, height=0, task_id=None)
+        assignee_id = values.get("assignee_id")
+        members = await self._access.members(conn, project_id)
+        if assignee_id is not None and assignee_id not in members:
+            raise _bad_ref("assignee_id", "The assignee must be a member of the task's project.")
+        label_ids = values.get("labels") or []
+        await self._check_labels(conn, user_id, label_ids)
+        position = values.get("position")
+        if position is None:
+            position = await self._repo.next_position(conn, project_id)
+        status = values.get("status", TaskStatus.todo)
+        row = {
+            "id": uuid.uuid4(),
+            "project_id": project_id,
+            "section_id": section_id,
+            "parent_id": parent_id,
+            "title": values["title"],
+            "description": values.get("description", ""),
+            "status": str(status),
+            "priority": int(values.get("priority", 0)),
+            "due_at": due_at.astimezone(UTC) if (due_at := values.get("due_at")) else None,
+            "completed_at": now if status == TaskStatus.done else None,
+            "position": float(position),
+            "assignee_id": assignee_id,
+            "created_by": user_id,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        await self._repo.insert(conn, row)
+        await self._repo.set_labels(conn, row["id"], user_id, label_ids)
+        await self._activity.record(
+            conn,
+            task_id=row["id"],
+            actor_id=user_id,
+            action="created",
+            changes={"title": [None, row["title"]], "project_id": [None, str(project_id)]},
+            now=now,
+        )
+        task = await self._repo.read(conn, user_id, row["id"])
+        assert task is not None
+        return task, members
+
+    # Update
+
     async def update(
         self,
-        owner_id: uuid.UUID,
+        user_id: uuid.UUID,
         task_id: uuid.UUID,
         changes: dict[str, Any],
         expected_versions: frozenset[int] | None,
+        children: ChildrenOnDone = ChildrenOnDone.complete,
     ) -> TaskBody:
         if not changes:
-            current = await self.get(owner_id, task_id)
+            current = await self.get(user_id, task_id)
             if expected_versions is not None and current.version not in expected_versions:
                 raise self._conflict(current.version)
             return current
-        async with self._db.transaction(reader=owner_id) as conn:
-            task = await self._repo.update(
+        now = utcnow()
+        async with self._db.transaction(reader=user_id) as conn:
+            grant = await self._access.task(conn, user_id, task_id, WRITE, "change tasks")
+            await self._repo.lock(conn, task_id)
+            before = await self._repo.read(conn, user_id, task_id)
+            if before is None:  # trashed between the two reads
+                raise TaskNotFound("No task with this id.")
+            if expected_versions is not None and before.version not in expected_versions:
+                raise self._conflict(before.version)
+            readers = set(await self._access.members(conn, grant.project_id))
+            values = await self._resolve(conn, user_id, grant, before, changes, readers, now)
+            labels = values.pop("labels", None)
+            updated = await self._repo.update(
                 conn,
-                owner_id=owner_id,
                 task_id=task_id,
-                changes=changes,
-                expected_versions=expected_versions,
-                now=utcnow(),
+                values=values,
+                expected_versions=frozenset({before.version}),
+                now=now,
             )
-        if task is not None:
-            await self._invalidate(owner_id, task_id)
-            return TaskBody(dumps(task_dict(_row(task))), task.version)
-        await self._raise_missing_or_conflict(owner_id, task_id)
-        raise AssertionError("unreachable")
+            if not updated:
+                latest = await self._repo.read(conn, user_id, task_id)
+                if latest is None:
+                    raise TaskNotFound("No task with this id.")
+                raise self._conflict(latest.version)
+            if labels is not None:
+                await self._repo.set_labels(conn, task_id, user_id, labels)
+            moved_to = values.get("project_id", before.project_id)
+            if moved_to != before.project_id:
+                await self._repo.move_descendants(
+                    conn, await self._repo.subtree(conn, task_id), moved_to, now
+                )
+            if (
+                values.get("status") == TaskStatus.done.value
+                and children is ChildrenOnDone.complete
+            ):
+                for child in await self._repo.complete(
+                    conn, await self._repo.subtree(conn, task_id), now
+                ):
+                    await self._activity.record(
+                        conn,
+                        task_id=child,
+                        actor_id=user_id,
+                        action="completed",
+                        changes={
+                            "status": [None, TaskStatus.done.value],
+                            "by_parent": [None, str(task_id)],
+                        },
+                        now=now,
+                    )
+            after = await self._repo.read(conn, user_id, task_id)
+            assert after is not None
+            await self._activity.record(
+                conn,
+                task_id=task_id,
+                actor_id=user_id,
+                action=_action(before, values, labels),
+                changes=_diff(before, after, values, labels),
+                now=now,
+            )
+        await self.changed_for(readers)
+        return TaskBody(_body(after), after.version)
+
+    async def _resolve(
+        self,
+        conn: AsyncConnection,
+        user_id: uuid.UUID,
+        grant: Grant,
+        before: Task,
+        changes: dict[str, Any],
+        readers: set[uuid.UUID],
+        now: datetime,
+    ) -> dict[str, Any]:
+        """The column values a patch sets, every reference in it checked."""
+        values: dict[str, Any] = dict(changes)
+        project_id = values.get("project_id", before.project_id)
+        moving = project_id != before.project_id
+        if moving:
+            await self._access.project(conn, user_id, project_id, WRITE, "add tasks")
+            readers.update(await self._access.members(conn, project_id))
+            values.setdefault("section_id", None)
+            values.setdefault("parent_id", None)
+            if (
+                "assignee_id" not in values
+                and before.assignee_id is not None
+                and before.assignee_id not in await self._access.members(conn, project_id)
+            ):
+                values["assignee_id"] = None
+        else:
+            values.pop("project_id", None)
+        if values.get("section_id") is not None:
+            await self._check_section(conn, project_id, values["section_id"])
+        if values.get("parent_id") is not None:
+            height = await self._repo.height(conn, before.id)
+            await self._check_parent(
+                conn, project_id, values["parent_id"], height=height, task_id=before.id
+            )
+        if values.get("assignee_id") is not None and values[
+            "assignee_id"
+        ] not in await self._access.members(conn, project_id):
+            raise _bad_ref("assignee_id", "The assignee must be a member of the task's project.")
+        if "labels" in values:
+            await self._check_labels(conn, user_id, values["labels"])
+        if "status" in values:
+            values["status"] = str(values["status"])
+            if values["status"] == TaskStatus.done:
+                values["completed_at"] = before.completed_at or now
+            else:
+                values["completed_at"] = None
+        if "priority" in values:
+            values["priority"] = int(values["priority"])
+        if "position" in values:
+            values["position"] = float(values["position"])
+        if values.get("due_at") is not None:
+            values["due_at"] = values["due_at"].astimezone(UTC)
+        return values
+
+    async def _check_section(
+        self, conn: AsyncConnection, project_id: uuid.UUID, section_id: uuid.UUID
+    ) -> None:
+        if not await self._access.section_in(conn, section_id, project_id):
+            raise _bad_ref("section_id", "The section must belong to the task's project.")
+
+    async def _check_parent(
+        self,
+        conn: AsyncConnection,
+        project_id: uuid.UUID,
+        parent_id: uuid.UUID,
+        *,
+        height: int,
+        task_id: uuid.UUID | None,
+    ) -> None:
+        if parent_id == task_id or not await self._repo.live_task_in(conn, parent_id, project_id):
+            raise _bad_ref("parent_id", "The parent must be another task in the same project.")
+        chain = await self._repo.ancestors(conn, parent_id)
+        if task_id is not None and task_id in chain:
+            raise _bad_ref("parent_id", "A task cannot be moved under its own subtask.")
+        depth = len(chain) + 1 + height
+        if depth > MAX_DEPTH:
+            raise _bad_ref(
+                "parent_id", f"Subtasks nest at most {MAX_DEPTH} levels below a top-level task."
+            )
+
+    async def _check_labels(
+        self, conn: AsyncConnection, user_id: uuid.UUID, label_ids: builtins.list[uuid.UUID]
+    ) -> None:
+        if not label_ids:
+            return
+        owned = await self._labels.owned(conn, user_id, label_ids)
+        if set(label_ids) - owned:
+            raise _bad_ref("labels", "Every label must be one of your labels.")
+
+    # Trash
 
     async def delete(
-        self, owner_id: uuid.UUID, task_id: uuid.UUID, expected_versions: frozenset[int] | None
+        self, user_id: uuid.UUID, task_id: uuid.UUID, expected_versions: frozenset[int] | None
     ) -> None:
-        async with self._db.transaction(reader=owner_id) as conn:
-            deleted = await self._repo.delete(
-                conn, owner_id=owner_id, task_id=task_id, expected_versions=expected_versions
+        """To the trash, with its subtasks; restorable until the retention period ends."""
+        now = utcnow()
+        async with self._db.transaction(reader=user_id) as conn:
+            grant = await self._access.task(conn, user_id, task_id, WRITE, "delete tasks")
+            if not await self._repo.trash(conn, task_id, expected_versions, now):
+                current = await self._repo.read(conn, user_id, task_id)
+                if current is None:
+                    raise TaskNotFound("No task with this id.")
+                raise self._conflict(current.version)
+            await self._activity.record(
+                conn, task_id=task_id, actor_id=user_id, action="deleted", changes={}, now=now
             )
-        if not deleted:
-            await self._raise_missing_or_conflict(owner_id, task_id)
-        await self._invalidate(owner_id, task_id)
+            readers = await self._access.members(conn, grant.project_id)
+        await self.changed_for(readers)
 
-    async def _raise_missing_or_conflict(self, owner_id: uuid.UUID, task_id: uuid.UUID) -> None:
-        current = await self._repo.current_version(owner_id, task_id)
-        if current is None:
-            raise TaskNotFound("No task with this id.")
-        raise self._conflict(current)
+    async def restore(self, user_id: uuid.UUID, task_id: uuid.UUID) -> TaskBody:
+        now = utcnow()
+        async with self._db.transaction(reader=user_id) as conn:
+            found = await self._repo.trashed(conn, user_id, task_id)
+            if found is None:
+                raise TaskNotFound("No task with this id in the trash.")
+            project_id, role, deleted_at, parent_id = found
+            Grant(project_id, Role(role)).require(WRITE, "restore tasks")
+            # Back under its parent if that is live, else at the top level.
+            detach = parent_id is not None and not await self._repo.live_task_in(
+                conn, parent_id, project_id
+            )
+            await self._repo.restore(conn, task_id, deleted_at, detach, now)
+            await self._activity.record(
+                conn, task_id=task_id, actor_id=user_id, action="restored", changes={}, now=now
+            )
+            task = await self._repo.read(conn, user_id, task_id)
+            assert task is not None
+            readers = await self._access.members(conn, project_id)
+        await self.changed_for(readers)
+        return TaskBody(_body(task), task.version)
+
+    async def trash(self, user_id: uuid.UUID, limit: int) -> builtins.list[dict[str, Any]]:
+        rows = await self._repo.trash_list(user_id, limit)
+        items = []
+        for row in rows:
+            item = task_dict(row[:-1])
+            item["deleted_at"] = row[-1]
+            item["purge_at"] = row[-1] + timedelta(days=self._trash_days)
+            items.append(item)
+        return items
+
+    async def purge_trash(self, now: datetime) -> int:
+        async with self._db.transaction() as conn:
+            return await self._repo.purge(conn, now - timedelta(days=self._trash_days))
 
     @staticmethod
     def _conflict(current: int) -> VersionConflict:
@@ -261,6 +520,43 @@ class TaskService:
             extra={"current_version": current},
             headers={"ETag": version_etag(current)},
         )
+
+
+def _bad_ref(field: str, message: str) -> InvalidReference:
+    return InvalidReference(field, message, location="body", code="reference")
+
+
+def _action(before: Task, values: dict[str, Any], labels: Any) -> str:
+    status = values.get("status")
+    if status is not None and status != before.status:
+        if status == TaskStatus.done.value:
+            return "completed"
+        if before.status == TaskStatus.done.value:
+            return "reopened"
+    if any(name in values and values[name] != getattr(before, name) for name in _MOVE_FIELDS):
+        return "moved"
+    return "updated"
+
+
+def _diff(before: Task, after: Task, values: dict[str, Any], labels: Any) -> dict[str, Any]:
+    changed: dict[str, Any] = {}
+    for name in values:
+        if name in ("completed_at",):
+            continue
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            changed[name] = [_jsonable(old), _jsonable(new)]
+    if labels is not None and sorted(map(str, before.labels)) != sorted(map(str, after.labels)):
+        changed["labels"] = [sorted(map(str, before.labels)), sorted(map(str, after.labels))]
+    return changed
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return value
 
 
 def _possible_sort_value(sort: str, value: Any) -> Any:
@@ -281,5 +577,5 @@ def _possible_sort_value(sort: str, value: Any) -> Any:
     return value
 
 
-def _row(task: Task) -> tuple[Any, ...]:
-    return tuple(getattr(task, name) for name in TASK_FIELDS)
+def _body(task: Task) -> bytes:
+    return dumps(task_dict(tuple(getattr(task, name) for name in TASK_FIELDS)))

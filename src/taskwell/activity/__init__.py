@@ -1,0 +1,1 @@
+"""Each task's history: who changed what, and when."""

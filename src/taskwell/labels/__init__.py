@@ -1,0 +1,1 @@
+"""Labels: each user's own tags on the tasks they can see."""

@@ -1,0 +1,1 @@
+"""Projects, their sections, and who may do what in them."""
