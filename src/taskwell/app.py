@@ -41,6 +41,7 @@ from taskwell.observability.routes import router as operations_router
 from taskwell.observability.sentry import init_sentry
 from taskwell.projects.routes import router as projects_router
 from taskwell.projects.routes import trash_router
+from taskwell.reminders.routes import router as reminders_router
 from taskwell.rum.routes import BODY_LIMITS as RUM_BODY_LIMITS
 from taskwell.rum.routes import router as rum_router
 from taskwell.settings import Environment, Settings
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
         labels_router,
         comments_router,
         activity_router,
+        reminders_router,
         api_keys_router,
         audit_router,
         rum_router,

@@ -31,6 +31,7 @@ from taskwell.kv.ratelimit import RateLimiter, make_storage
 from taskwell.labels.service import LabelService
 from taskwell.projects.access import ProjectAccess
 from taskwell.projects.service import ProjectService
+from taskwell.reminders.service import ReminderService
 from taskwell.settings import Settings
 from taskwell.tasks.repository import TaskRepository
 from taskwell.tasks.service import TaskService
@@ -62,6 +63,7 @@ class AppContext:
     labels: LabelService
     activity: ActivityLog
     comments: CommentService
+    reminders: ReminderService
 
     @classmethod
     @asynccontextmanager
@@ -158,6 +160,7 @@ class AppContext:
             labels=labels,
             activity=activity,
             comments=CommentService(settings, db, access, activity),
+            reminders=ReminderService(settings, db, access),
         )
 
 

@@ -167,6 +167,8 @@ class Settings(BaseSettings):
     projects_max_per_user: int = Field(default=1_000, ge=1, le=100_000)
     members_max_per_project: int = Field(default=250, ge=2, le=10_000)
     sections_max_per_project: int = Field(default=200, ge=1, le=10_000)
+    # Reminders one user may set on one task.
+    reminders_max_per_task: int = Field(default=10, ge=1, le=1_000)
     # Deleted tasks and projects stay restorable this long, then maintenance purges them.
     trash_retention_days: int = Field(default=30, ge=1, le=3_650)
 

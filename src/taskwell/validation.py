@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from datetime import UTC, datetime
+import zoneinfo
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+)
 from pydantic_core import PydanticCustomError
 
 
@@ -84,3 +93,34 @@ def normalise_email(email: str) -> str:
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _time_zone(value: str) -> str:
+    if value not in _zone_names():
+        raise ValueError('must be an IANA time zone name, such as "Europe/Berlin" or "UTC"')
+    return value
+
+
+# An IANA time zone name ("Europe/Berlin").
+TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_time_zone)]
+_DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _date_text(value: Any) -> Any:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DATE_TEXT.match(value):
+        raise PydanticCustomError("date_format", 'must be a date as "YYYY-MM-DD"')
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise PydanticCustomError("date_value", "must be a date that exists") from exc
+
+
+# A calendar date as "YYYY-MM-DD" (nothing looser: no numbers, no date-times).
+CalendarDate = Annotated[date, BeforeValidator(_date_text)]

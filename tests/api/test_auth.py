@@ -25,7 +25,16 @@ LOGOUT = "/api/v1/auth/logout"
 LOGOUT_ALL = "/api/v1/auth/logout-all"
 ME = "/api/v1/users/me"
 
-USER_FIELDS = {"id", "email", "display_name", "is_active", "is_admin", "created_at", "updated_at"}
+USER_FIELDS = {
+    "id",
+    "email",
+    "display_name",
+    "is_active",
+    "is_admin",
+    "time_zone",
+    "created_at",
+    "updated_at",
+}
 
 
 def bearer(access_token: str) -> dict[str, str]:

@@ -21,6 +21,7 @@ USER_FIELDS = {
     "display_name",
     "is_active",
     "is_admin",
+    "time_zone",
     "created_at",
     "updated_at",
     "avatar",

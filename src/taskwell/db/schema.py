@@ -9,6 +9,7 @@ from taskwell.db import idempotency
 from taskwell.db.types import metadata
 from taskwell.labels import models as label_models
 from taskwell.projects import models as project_models
+from taskwell.reminders import models as reminder_models
 from taskwell.tasks import models as task_models
 from taskwell.users import models as user_models
 
@@ -22,6 +23,7 @@ __all__ = [
     "label_models",
     "metadata",
     "project_models",
+    "reminder_models",
     "task_models",
     "user_models",
 ]

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskwell.projects.models import project_members, projects, sections
+from taskwell.reminders.models import reminders
 from taskwell.tasks.models import tasks
 from taskwell.users.models import users
 
@@ -257,7 +258,13 @@ class ProjectRepository:
     ) -> None:
         m, t = project_members, tasks
         await conn.execute(sa.delete(m).where(m.c.project_id == project_id, m.c.user_id == user_id))
-        # Their assignments in the project end with their membership.
+        # Their reminders on its tasks and their assignments there end with their membership.
+        in_project = sa.select(t.c.id).where(t.c.project_id == project_id)
+        await conn.execute(
+            sa.delete(reminders).where(
+                reminders.c.user_id == user_id, reminders.c.task_id.in_(in_project)
+            )
+        )
         await conn.execute(
             sa.update(t)
             .where(t.c.project_id == project_id, t.c.assignee_id == user_id)

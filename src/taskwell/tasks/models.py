@@ -25,6 +25,7 @@ TITLE_MAX = 500
 DESCRIPTION_MAX = 20_000
 # Subtasks nest at most this deep (a top-level task is depth 0).
 MAX_DEPTH = 5
+RECURRENCE_MAX = 500
 # Labels one user may put on one task.
 LABELS_PER_TASK_MAX = 50
 
@@ -51,7 +52,21 @@ tasks = sa.Table(
     sa.Column("description", sa.Text, nullable=False, server_default=""),
     sa.Column("status", sa.String(16), nullable=False, server_default=TaskStatus.todo.value),
     sa.Column("priority", sa.SmallInteger, nullable=False, server_default="0"),
+    # A due is a date-time (due_at), or a date (due_date, and due_at its midnight UTC, which is
+    # what lists sort and filter by).
     sa.Column("due_at", UTCDateTime, nullable=True),
+    sa.Column("due_date", sa.Date, nullable=True),
+    # The zone whose wall clock a recurring date-time keeps (IANA name).
+    sa.Column("due_timezone", sa.String(64), nullable=True),
+    sa.Column("start_date", sa.Date, nullable=True),
+    # RFC 5545 RRULE; completing the task creates the next occurrence (next_occurrence_id).
+    sa.Column("recurrence", sa.String(RECURRENCE_MAX), nullable=True),
+    sa.Column(
+        "next_occurrence_id",
+        sa.Uuid,
+        sa.ForeignKey("tasks.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
     sa.Column("completed_at", UTCDateTime, nullable=True),
     sa.Column("position", sa.Float, nullable=False),
     sa.Column(

@@ -11,7 +11,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -26,8 +26,10 @@ from taskwell.db.prepared import PreparedQuery
 from taskwell.db.types import UTCDateTime
 from taskwell.labels.models import labels, task_labels
 from taskwell.projects.models import project_members, projects
+from taskwell.reminders.models import reminders
 from taskwell.tasks.models import MAX_DEPTH, TaskStatus, tasks
 from taskwell.tasks.schemas import TASK_FIELDS, Task
+from taskwell.users.models import users
 
 SORTABLE: dict[str, sa.Column[Any]] = {
     "created_at": tasks.c.created_at,
@@ -51,7 +53,7 @@ class LabelIdList(TypeDecorator[list[Any]]):
         if value is None:
             return []
         if isinstance(value, str):
-            return [str(uuid.UUID(hex=v)) for v in orjson.loads(value)]
+            return sorted(str(uuid.UUID(hex=v)) for v in orjson.loads(value))
         return list(value)
 
 
@@ -67,8 +69,14 @@ def _label_ids(task_id: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement
             owned.order_by(task_labels.c.label_id).scalar_subquery()
         )
     else:
-        ordered = owned.order_by(task_labels.c.label_id).subquery()
-        expr = sa.select(sa.func.json_group_array(ordered.c.label_id)).scalar_subquery()
+        # Aggregated in the correlated subquery itself (a FROM subquery would lose the
+        # correlation); LabelIdList sorts the ids.
+        expr = (
+            sa.select(sa.func.json_group_array(task_labels.c.label_id))
+            .join(labels, labels.c.id == task_labels.c.label_id)
+            .where(task_labels.c.task_id == task_id, labels.c.owner_id == _USER)
+            .scalar_subquery()
+        )
     return sa.type_coerce(expr, LabelIdList()).label("labels")
 
 
@@ -602,6 +610,107 @@ class TaskRepository:
         )
         async with self._db.engine.connect() as conn:
             return list((await conn.execute(stmt, {"user_id": user_id})).all())
+
+    async def user_time_zone(self, conn: AsyncConnection, user_id: uuid.UUID) -> str:
+        found = await conn.execute(sa.select(users.c.time_zone).where(users.c.id == user_id))
+        return str(found.scalar_one_or_none() or "UTC")
+
+    async def shift_reminders(
+        self, conn: AsyncConnection, task_id: uuid.UUID, due_at: datetime | None
+    ) -> None:
+        """Reminders relative to the due follow it; with the due gone, they go too."""
+        r = reminders
+        pending = sa.and_(
+            r.c.task_id == task_id, r.c.minutes_before.is_not(None), r.c.delivered_at.is_(None)
+        )
+        if due_at is None:
+            await conn.execute(sa.delete(r).where(pending))
+            return
+        rows = (await conn.execute(sa.select(r.c.id, r.c.minutes_before).where(pending))).all()
+        for reminder_id, minutes in rows:
+            await conn.execute(
+                sa.update(r)
+                .where(r.c.id == reminder_id)
+                .values(remind_at=due_at - timedelta(minutes=minutes))
+            )
+
+    async def insert_next_occurrence(
+        self,
+        conn: AsyncConnection,
+        done: Task,
+        *,
+        due_at: datetime,
+        due_date: date | None,
+        rule: str | None,
+        actor_id: uuid.UUID,
+        now: datetime,
+    ) -> uuid.UUID:
+        """The next occurrence of a completed recurring task: the same task, open, due next;
+        everyone's labels and the relative reminders come along. The completed one keeps no
+        rule and points at its successor, so the series moves on exactly once."""
+        t = tasks
+        new_id = uuid.uuid4()
+        shift = None
+        if done.due_at is not None:
+            shift = due_at - done.due_at
+        start_date = done.start_date
+        if start_date is not None and shift is not None:
+            start_date = (datetime.combine(start_date, time(), UTC) + shift).date()
+        await conn.execute(
+            sa.insert(t).values(
+                id=new_id,
+                project_id=done.project_id,
+                section_id=done.section_id,
+                parent_id=done.parent_id,
+                title=done.title,
+                description=done.description,
+                status=TaskStatus.todo.value,
+                priority=done.priority,
+                due_at=due_at,
+                due_date=due_date,
+                due_timezone=done.due_timezone,
+                start_date=start_date,
+                recurrence=rule,
+                completed_at=None,
+                position=done.position,
+                assignee_id=done.assignee_id,
+                created_by=actor_id,
+                version=1,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await conn.execute(
+            sa.insert(task_labels).from_select(
+                ["task_id", "label_id"],
+                sa.select(sa.literal(new_id, sa.Uuid), task_labels.c.label_id).where(
+                    task_labels.c.task_id == done.id
+                ),
+            )
+        )
+        r = reminders
+        relative = (
+            await conn.execute(
+                sa.select(r.c.user_id, r.c.minutes_before).where(
+                    r.c.task_id == done.id, r.c.minutes_before.is_not(None)
+                )
+            )
+        ).all()
+        for user_id, minutes in relative:
+            await conn.execute(
+                sa.insert(r).values(
+                    id=uuid.uuid4(),
+                    task_id=new_id,
+                    user_id=user_id,
+                    remind_at=due_at - timedelta(minutes=minutes),
+                    minutes_before=minutes,
+                    created_at=now,
+                )
+            )
+        await conn.execute(
+            sa.update(t).where(t.c.id == done.id).values(recurrence=None, next_occurrence_id=new_id)
+        )
+        return new_id
 
     async def purge(self, conn: AsyncConnection, before: datetime) -> int:
         t = tasks

@@ -6,12 +6,13 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from taskwell.tasks import recurrence
 from taskwell.tasks.models import (
     DESCRIPTION_MAX,
     LABELS_PER_TASK_MAX,
@@ -22,9 +23,11 @@ from taskwell.tasks.models import (
 from taskwell.validation import (
     JSON_INTEGER,
     JSON_NUMBER,
+    CalendarDate,
     CleanStr,
     Instant,
     StrictModel,
+    TimeZoneName,
     has_text,
     unicode_text,
 )
@@ -43,7 +46,17 @@ Title = Annotated[
     AfterValidator(unicode_text),
 ]
 Description = Annotated[CleanStr, Field(max_length=DESCRIPTION_MAX), AfterValidator(unicode_text)]
+
+
 # In bodies, only the documented JSON type (the list filter reads "2" from its query string).
+def _rule(value: str) -> str:
+    try:
+        return recurrence.normalise(value)
+    except recurrence.InvalidRule as exc:
+        raise ValueError(str(exc)) from exc
+
+
+Rule = Annotated[str, Field(max_length=recurrence.RULE_MAX * 2), AfterValidator(_rule)]
 PriorityIn = Annotated[Priority, JSON_INTEGER]
 Position = Annotated[float, JSON_NUMBER, AfterValidator(_finite), Field(ge=-1e15, le=1e15)]
 
@@ -63,7 +76,14 @@ class TaskCreate(StrictModel):
     description: Description = ""
     status: TaskStatus = TaskStatus.todo
     priority: PriorityIn = Priority.none
+    # A due is a date-time (due_at) or a whole day (due_date), not both.
     due_at: Instant | None = None
+    due_date: CalendarDate | None = None
+    # The zone a recurring due_at keeps its wall-clock time in; default: your time zone.
+    due_timezone: TimeZoneName | None = None
+    start_date: CalendarDate | None = None
+    # An RFC 5545 RRULE, e.g. "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"; needs a due.
+    recurrence: Rule | None = None
     # Manual ordering key inside its section; omitted, the task goes after the project's last.
     position: Position | None = None
 
@@ -90,6 +110,10 @@ class TaskPatch(StrictModel):
     status: TaskStatus | None = None
     priority: PriorityIn | None = None
     due_at: Instant | None = None
+    due_date: CalendarDate | None = None
+    due_timezone: TimeZoneName | None = None
+    start_date: CalendarDate | None = None
+    recurrence: Rule | None = None
     position: Position | None = None
 
     # Runs only for fields the client sent, so an explicit null is refused like any other
@@ -157,6 +181,11 @@ class TaskOut(BaseModel):
     status: TaskStatus
     priority: Priority
     due_at: datetime | None
+    due_date: date | None
+    due_timezone: str | None
+    start_date: date | None
+    recurrence: str | None
+    next_occurrence_id: uuid.UUID | None
     completed_at: datetime | None
     position: float
     assignee_id: uuid.UUID | None
@@ -183,6 +212,11 @@ class Task:
     status: str
     priority: int
     due_at: datetime | None
+    due_date: date | None
+    due_timezone: str | None
+    start_date: date | None
+    recurrence: str | None
+    next_occurrence_id: uuid.UUID | None
     completed_at: datetime | None
     position: float
     assignee_id: uuid.UUID | None

@@ -7,7 +7,7 @@ import builtins
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -25,6 +25,7 @@ from taskwell.kv.cache import CachedReads
 from taskwell.projects.access import Grant, ProjectAccess
 from taskwell.projects.models import WRITE, Role
 from taskwell.settings import Settings
+from taskwell.tasks import recurrence
 from taskwell.tasks.errors import TaskNotFound, VersionConflict
 from taskwell.tasks.models import MAX_DEPTH, Priority, TaskStatus
 from taskwell.tasks.repository import SORTABLE, ListQuery, TaskRepository
@@ -48,6 +49,7 @@ _SORT_INDEX = {name: TASK_FIELDS.index(name) for name in SORTABLE}
 _PRIORITIES = frozenset(int(p) for p in Priority)
 # Fields whose change is a move (recorded as such in the activity).
 _MOVE_FIELDS = frozenset({"project_id", "section_id", "parent_id"})
+_DUE_FIELDS = frozenset({"due_at", "due_date", "due_timezone", "recurrence"})
 
 
 class InvalidReference(ValidationFailed):
@@ -254,6 +256,7 @@ class TaskService:
             raise _bad_ref("assignee_id", "The assignee must be a member of the task's project.")
         label_ids = values.get("labels") or []
         await self._check_labels(conn, user_id, label_ids)
+        due = await self._due(conn, user_id, None, values)
         position = values.get("position")
         if position is None:
             position = await self._repo.next_position(conn, project_id)
@@ -267,7 +270,8 @@ class TaskService:
             "description": values.get("description", ""),
             "status": str(status),
             "priority": int(values.get("priority", 0)),
-            "due_at": due_at.astimezone(UTC) if (due_at := values.get("due_at")) else None,
+            **due,
+            "start_date": values.get("start_date"),
             "completed_at": now if status == TaskStatus.done else None,
             "position": float(position),
             "assignee_id": assignee_id,
@@ -331,6 +335,11 @@ class TaskService:
                 raise self._conflict(latest.version)
             if labels is not None:
                 await self._repo.set_labels(conn, task_id, user_id, labels)
+            if "due_at" in values and values["due_at"] != before.due_at:
+                await self._repo.shift_reminders(conn, task_id, values["due_at"])
+            next_id = None
+            if values.get("status") == TaskStatus.done.value and before.status != TaskStatus.done:
+                next_id = await self._next_occurrence(conn, user_id, task_id, now)
             moved_to = values.get("project_id", before.project_id)
             if moved_to != before.project_id:
                 await self._repo.move_descendants(
@@ -364,6 +373,15 @@ class TaskService:
                 changes=_diff(before, after, values, labels),
                 now=now,
             )
+            if next_id is not None:
+                await self._activity.record(
+                    conn,
+                    task_id=next_id,
+                    actor_id=user_id,
+                    action="created",
+                    changes={"recurrence_of": [None, str(task_id)]},
+                    now=now,
+                )
         await self.changed_for(readers)
         return TaskBody(_body(after), after.version)
 
@@ -417,9 +435,85 @@ class TaskService:
             values["priority"] = int(values["priority"])
         if "position" in values:
             values["position"] = float(values["position"])
-        if values.get("due_at") is not None:
-            values["due_at"] = values["due_at"].astimezone(UTC)
+        if _DUE_FIELDS & values.keys():
+            values.update(await self._due(conn, user_id, before, values))
         return values
+
+    async def _due(
+        self,
+        conn: AsyncConnection,
+        user_id: uuid.UUID,
+        before: Task | None,
+        values: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The due columns after a create or patch: a date-time or a whole day, the zone a
+        recurring date-time keeps, and the rule, checked together."""
+        sent = {name: values[name] for name in _DUE_FIELDS if name in values}
+        if sent.get("due_at") is not None and sent.get("due_date") is not None:
+            raise _bad_ref("due_date", "Give due_at (a date-time) or due_date (a day), not both.")
+        old = {name: getattr(before, name) if before else None for name in _DUE_FIELDS}
+        old["due_at"] = None if old["due_date"] is not None else old["due_at"]
+        due_at, due_date = old["due_at"], old["due_date"]
+        if "due_at" in sent or "due_date" in sent:
+            due_at, due_date = sent.get("due_at"), sent.get("due_date")
+        rule = sent.get("recurrence", old["recurrence"])
+        zone = sent.get("due_timezone", old["due_timezone"])
+        if due_at is None and due_date is None:
+            if sent.get("recurrence") is not None:
+                raise _bad_ref("recurrence", "A recurring task needs a due (due_at or due_date).")
+            if sent.get("due_timezone") is not None:
+                raise _bad_ref("due_timezone", "A time zone applies to a due_at only.")
+            # No due, so no series and no zone.
+            return {"due_at": None, "due_date": None, "due_timezone": None, "recurrence": None}
+        if due_date is not None:
+            if sent.get("due_timezone") is not None:
+                raise _bad_ref("due_timezone", "A whole-day due has no time zone.")
+            return {
+                "due_at": datetime.combine(due_date, time(), UTC),
+                "due_date": due_date,
+                "due_timezone": None,
+                "recurrence": rule,
+            }
+        assert due_at is not None
+        if zone is None:
+            zone = await self._repo.user_time_zone(conn, user_id)
+        return {
+            "due_at": due_at.astimezone(UTC),
+            "due_date": None,
+            "due_timezone": zone,
+            "recurrence": rule,
+        }
+
+    async def _next_occurrence(
+        self, conn: AsyncConnection, user_id: uuid.UUID, task_id: uuid.UUID, now: datetime
+    ) -> uuid.UUID | None:
+        """After a recurring task is completed (its row locked by this transaction): the
+        next occurrence, once. The completed task gives its rule to the next, so completing
+        it again (after reopening it) creates nothing more."""
+        done = await self._repo.read(conn, user_id, task_id)
+        assert done is not None
+        if done.recurrence is None or done.due_at is None:
+            return None
+        occurrence = recurrence.next_occurrence(
+            done.recurrence,
+            due_at=done.due_at,
+            due_date=done.due_date,
+            time_zone=done.due_timezone or "UTC",
+        )
+        if occurrence is None:  # the series has ended
+            await self._repo.update(
+                conn, task_id=task_id, values={"recurrence": None}, expected_versions=None, now=now
+            )
+            return None
+        return await self._repo.insert_next_occurrence(
+            conn,
+            done,
+            due_at=occurrence.due_at,
+            due_date=occurrence.due_date,
+            rule=occurrence.rule,
+            actor_id=user_id,
+            now=now,
+        )
 
     async def _check_section(
         self, conn: AsyncConnection, project_id: uuid.UUID, section_id: uuid.UUID

@@ -14,6 +14,8 @@ users = sa.Table(
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
+    # IANA name; the zone "today" and recurring times are reckoned in.
+    sa.Column("time_zone", sa.String(64), nullable=False, server_default="UTC"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )

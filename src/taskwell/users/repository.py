@@ -26,6 +26,7 @@ class User:
     is_admin: bool
     created_at: datetime
     updated_at: datetime
+    time_zone: str = "UTC"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ _USER_COLUMNS = (
     users.c.is_admin,
     users.c.created_at,
     users.c.updated_at,
+    users.c.time_zone,
 )
 
 

@@ -69,6 +69,7 @@ async def update_me(
         display_name=body.display_name,
         email=str(body.email) if body.email is not None else None,
         current_password=body.current_password,
+        time_zone=body.time_zone,
     )
     return ProfileOut.of_profile(profile)
 

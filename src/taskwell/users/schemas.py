@@ -12,7 +12,7 @@ from taskwell.auth.schemas import PasswordField
 from taskwell.users.avatars import avatar_urls
 from taskwell.users.repository import User
 from taskwell.users.service import Profile
-from taskwell.validation import CleanStr, StrictModel
+from taskwell.validation import CleanStr, StrictModel, TimeZoneName
 
 
 class UserOut(BaseModel):
@@ -21,6 +21,8 @@ class UserOut(BaseModel):
     display_name: str
     is_active: bool
     is_admin: bool
+    # IANA name: the zone "today" and recurring times are reckoned in.
+    time_zone: str
     created_at: datetime
     updated_at: datetime
 
@@ -32,6 +34,7 @@ class UserOut(BaseModel):
             display_name=user.display_name,
             is_active=user.is_active,
             is_admin=user.is_admin,
+            time_zone=user.time_zone,
             created_at=user.created_at,
             updated_at=user.updated_at,
         )
@@ -61,6 +64,7 @@ class ProfileOut(UserOut):
 
 class UserPatch(StrictModel):
     display_name: Annotated[CleanStr, Field(max_length=100)] | None = None
+    time_zone: TimeZoneName | None = None
     # Changing the email needs the current password (ASVS 7.5.1).
     email: Annotated[EmailStr, Field(max_length=320)] | None = None
     current_password: PasswordField | None = None

@@ -49,10 +49,13 @@ class UserService:
         display_name: str | None,
         email: str | None,
         current_password: str | None,
+        time_zone: str | None = None,
     ) -> Profile:
         values: dict[str, Any] = {}
         if display_name is not None:
             values["display_name"] = display_name
+        if time_zone is not None:
+            values["time_zone"] = time_zone
         if email is not None:
             if current_password is None:
                 raise ValidationFailed(
