@@ -3,6 +3,13 @@ import { request } from './http';
 import type { Task, TaskChanges, TaskCreateBody, TaskPage } from './types';
 
 export interface ListParams {
+  project_id?: string;
+  section_id?: string;
+  parent_id?: string;
+  /** A user id, or "me". */
+  assignee_id?: string;
+  /** Label ids: tasks with any of them. */
+  label?: readonly string[];
   status?: string;
   priority?: string;
   q?: string;
@@ -19,8 +26,9 @@ export function etagOf(version: number): string {
 
 export async function listTasks(params: ListParams, signal?: AbortSignal): Promise<TaskPage> {
   const query = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) {
-    if (value !== undefined && value !== null && value !== '') query.set(name, String(value));
+  for (const [name, value] of Object.entries(params) as [string, unknown][]) {
+    if (Array.isArray(value)) for (const item of value) query.append(name, String(item));
+    else if (value !== undefined && value !== null && value !== '') query.set(name, String(value));
   }
   const { data } = await request<TaskPage>('GET', `/tasks?${query}`, { signal });
   return data;

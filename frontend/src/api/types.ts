@@ -5,6 +5,9 @@ export type Priority = 0 | 1 | 2 | 3 | 4;
 
 export interface Task {
   id: string;
+  project_id: string;
+  section_id: string | null;
+  parent_id: string | null;
   title: string;
   description: string;
   status: TaskStatus;
@@ -12,6 +15,10 @@ export interface Task {
   due_at: string | null;
   completed_at: string | null;
   position: number;
+  assignee_id: string | null;
+  created_by: string | null;
+  /** The caller's own label ids on this task. */
+  labels: string[];
   version: number;
   created_at: string;
   updated_at: string;
@@ -28,10 +35,101 @@ export interface TaskCreateBody {
   status?: TaskStatus;
   priority?: Priority;
   due_at?: string | null;
+  /** Omitted: the caller's Inbox. */
+  project_id?: string;
+  section_id?: string | null;
+  parent_id?: string | null;
+  assignee_id?: string | null;
+  labels?: string[];
+  position?: number;
 }
 
 /** The fields a PATCH may change; only the ones present are sent. */
-export type TaskChanges = Partial<Pick<Task, 'title' | 'description' | 'status' | 'priority' | 'due_at'>>;
+export type TaskChanges = Partial<
+  Pick<
+    Task,
+    | 'title'
+    | 'description'
+    | 'status'
+    | 'priority'
+    | 'due_at'
+    | 'project_id'
+    | 'section_id'
+    | 'parent_id'
+    | 'assignee_id'
+    | 'labels'
+    | 'position'
+  >
+>;
+
+export type Role = 'owner' | 'editor' | 'viewer';
+
+export interface Project {
+  id: string;
+  name: string;
+  /** "#rrggbb", or null for none. */
+  color: string | null;
+  is_inbox: boolean;
+  /** The caller's role in it. */
+  role: Role;
+  /** The caller's own sidebar order. */
+  position: number;
+  archived: boolean;
+  owner_id: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export type ProjectChanges = Partial<Pick<Project, 'name' | 'color' | 'position' | 'archived'>>;
+
+export interface Section {
+  id: string;
+  project_id: string;
+  name: string;
+  position: number;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Member {
+  user_id: string;
+  email: string;
+  display_name: string;
+  role: Role;
+  joined_at: string;
+}
+
+export interface Label {
+  id: string;
+  name: string;
+  color: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Comment {
+  id: string;
+  task_id: string;
+  author_id: string;
+  /** Markdown. */
+  body: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  edited: boolean;
+}
+
+export interface CommentPage {
+  items: Comment[];
+  next_cursor: string | null;
+}
+
+export interface Items<T> {
+  items: T[];
+}
 
 export interface Avatar {
   url_1x: string;
@@ -89,6 +187,12 @@ export const STATUS_LABELS: Record<TaskStatus, string> = {
   todo: 'To do',
   in_progress: 'In progress',
   done: 'Done',
+};
+
+export const ROLE_LABELS: Record<Role, string> = {
+  owner: 'Owner',
+  editor: 'Editor',
+  viewer: 'Viewer',
 };
 
 export const PRIORITY_LABELS: Record<Priority, string> = {

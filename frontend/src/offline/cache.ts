@@ -1,4 +1,5 @@
-// Last-seen data kept for offline use: the signed-in user, task list pages, single tasks.
+// Last-seen data kept for offline use: the signed-in user, task list pages, single tasks,
+// and small lists (projects, labels, a project's sections).
 import type { Task, User } from '../api/types';
 import { clearAll, openTaskwellDB, type CachedPage } from './db';
 
@@ -55,4 +56,12 @@ export async function loadAllTasks(): Promise<Task[]> {
 
 export async function forgetTask(id: string): Promise<void> {
   await (await openTaskwellDB()).delete('tasks', id);
+}
+
+export async function saveList(key: string, items: readonly unknown[]): Promise<void> {
+  await (await openTaskwellDB()).put('lists', { key, items: [...items], savedAt: Date.now() });
+}
+
+export async function loadList<T>(key: string): Promise<T[] | undefined> {
+  return (await (await openTaskwellDB()).get('lists', key))?.items as T[] | undefined;
 }

@@ -1,4 +1,5 @@
-// The app's IndexedDB: the offline queue, last-seen task pages, and the signed-in user.
+// The app's IndexedDB: the offline queue, last-seen task pages and lists (projects, labels,
+// sections), and the signed-in user.
 import { deleteDB, openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { Task, TaskChanges, TaskCreateBody, User } from '../api/types';
 
@@ -52,31 +53,42 @@ export interface CachedPage {
   savedAt: number;
 }
 
+/** A last-seen list other than tasks, e.g. "projects" or "sections:<project id>". */
+export interface CachedList {
+  key: string;
+  items: unknown[];
+  savedAt: number;
+}
+
 interface TaskwellSchema extends DBSchema {
   queue: { key: number; value: QueuedOp };
   aliases: { key: string; value: Alias };
   pages: { key: string; value: CachedPage };
   tasks: { key: string; value: Task };
   meta: { key: string; value: User };
+  lists: { key: string; value: CachedList };
 }
 
 export type TaskwellDB = IDBPDatabase<TaskwellSchema>;
 
 export const DB_NAME = 'taskwell';
-const STORES = ['queue', 'aliases', 'pages', 'tasks', 'meta'] as const;
+const STORES = ['queue', 'aliases', 'pages', 'tasks', 'meta', 'lists'] as const;
 
 const opened = new Map<string, Promise<TaskwellDB>>();
 
 export function openTaskwellDB(name = DB_NAME): Promise<TaskwellDB> {
   let db = opened.get(name);
   if (!db) {
-    db = openDB<TaskwellSchema>(name, 1, {
-      upgrade(database) {
-        database.createObjectStore('queue', { keyPath: 'seq', autoIncrement: true });
-        database.createObjectStore('aliases', { keyPath: 'ref' });
-        database.createObjectStore('pages', { keyPath: 'key' });
-        database.createObjectStore('tasks', { keyPath: 'id' });
-        database.createObjectStore('meta');
+    db = openDB<TaskwellSchema>(name, 2, {
+      upgrade(database, oldVersion) {
+        if (oldVersion < 1) {
+          database.createObjectStore('queue', { keyPath: 'seq', autoIncrement: true });
+          database.createObjectStore('aliases', { keyPath: 'ref' });
+          database.createObjectStore('pages', { keyPath: 'key' });
+          database.createObjectStore('tasks', { keyPath: 'id' });
+          database.createObjectStore('meta');
+        }
+        if (oldVersion < 2) database.createObjectStore('lists', { keyPath: 'key' });
       },
     });
     opened.set(name, db);

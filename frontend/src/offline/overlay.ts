@@ -12,15 +12,23 @@ export interface ViewTask extends Task {
 function localTask(ref: string, op: Extract<QueuedOp, { kind: 'create' }>): ViewTask {
   const at = new Date(op.queuedAt).toISOString();
   const status = op.body.status ?? 'todo';
+  const { body } = op;
   return {
     id: ref,
+    // '' until the server says which Inbox an unplaced task went to.
+    project_id: body.project_id ?? '',
+    section_id: body.section_id ?? null,
+    parent_id: body.parent_id ?? null,
+    assignee_id: body.assignee_id ?? null,
+    created_by: null,
+    labels: body.labels ?? [],
     title: op.body.title,
     description: op.body.description ?? '',
     status,
     priority: op.body.priority ?? 0,
     due_at: op.body.due_at ?? null,
     completed_at: status === 'done' ? at : null,
-    position: 0,
+    position: body.position ?? 0,
     version: 0,
     created_at: at,
     updated_at: at,

@@ -61,6 +61,9 @@ export function alreadyApplied(changes: TaskChanges, task: Task): boolean {
     if (field === 'due_at' && typeof value === 'string' && typeof current === 'string') {
       return Date.parse(value) === Date.parse(current);
     }
+    if (Array.isArray(value) && Array.isArray(current)) {
+      return JSON.stringify([...value].sort()) === JSON.stringify([...current].sort());
+    }
     return current === value;
   });
 }

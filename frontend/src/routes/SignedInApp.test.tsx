@@ -7,7 +7,8 @@ import { AuthProvider } from '../auth/AuthContext';
 import { dropTaskwellDB } from '../offline/db';
 import { renderAt } from '../test/render';
 import SignedInApp from './SignedInApp';
-import { USER, json } from '../test/fixtures';
+import { INBOX_ID } from '../test/fakeServer';
+import { PROJECT_DEFAULTS, USER, json } from '../test/fixtures';
 
 beforeEach(() => {
   setCsrfToken('csrf');
@@ -15,6 +16,9 @@ beforeEach(() => {
     'fetch',
     vi.fn(async (url: string) => {
       if (url.startsWith('/api/v1/tasks')) return json(200, { items: [], next_cursor: null });
+      if (url.startsWith('/api/v1/projects?archived=false'))
+        return json(200, { items: [{ ...PROJECT_DEFAULTS, id: INBOX_ID, name: 'Inbox', is_inbox: true }] });
+      if (url.startsWith('/api/v1/labels')) return json(200, { items: [] });
       if (url.endsWith('/auth/cookie/logout')) return json(204, null);
       if (url.endsWith('/auth/sessions') || url.endsWith('/api-keys')) return json(200, []);
       return json(200, {});
@@ -87,5 +91,16 @@ describe('SignedInApp', () => {
     renderShell('/settings');
     expect(await screen.findByRole('heading', { name: 'Account' })).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Log out other devices' })).toBeInTheDocument();
+  });
+
+  it('shows the projects beside the tasks; a project link opens it', async () => {
+    renderShell();
+
+    const projects = await screen.findByRole('navigation', { name: 'Projects' });
+    await userEvent.click(await within(projects).findByRole('link', { name: 'Inbox' }));
+
+    expect(await screen.findByRole('heading', { level: 1, name: 'Inbox' })).toBeInTheDocument();
+    expect(within(projects).getByRole('link', { name: 'Inbox' })).toHaveAttribute('aria-current', 'page');
+    expect(screen.queryByRole('button', { name: 'Share' })).not.toBeInTheDocument();
   });
 });

@@ -6,6 +6,7 @@ import { useAuth, useUser } from '../auth/AuthContext';
 import { rememberUser } from '../offline/cache';
 import { ConflictDialog } from '../offline/ConflictDialog';
 import { SyncIndicator } from '../offline/SyncIndicator';
+import { ProjectSidebar } from '../projects/ProjectSidebar';
 import { WorkspaceContext, openWorkspace, type Workspace } from '../tasks/workspace';
 import { lazyRoute } from '../ui/lazyRoute';
 import { PageHeading } from '../ui/PageHeading';
@@ -154,16 +155,19 @@ function Shell() {
           <LogOutButton workspace={workspace} />
         </nav>
       </header>
-      <main id="main" tabIndex={-1}>
-        <Suspense fallback={<p className="loading">Loading…</p>}>
-          <Switch>
-            <Route path="/tasks" component={TasksPage} />
-            <Route path="/tasks/:id" component={TaskDetailPage} />
-            <Route path="/settings" component={SettingsPage} />
-            <Route component={NotFound} />
-          </Switch>
-        </Suspense>
-      </main>
+      <div className="layout">
+        <ProjectSidebar />
+        <main id="main" tabIndex={-1}>
+          <Suspense fallback={<p className="loading">Loading…</p>}>
+            <Switch>
+              <Route path="/tasks" component={TasksPage} />
+              <Route path="/tasks/:id" component={TaskDetailPage} />
+              <Route path="/settings" component={SettingsPage} />
+              <Route component={NotFound} />
+            </Switch>
+          </Suspense>
+        </main>
+      </div>
       <ConflictDialog />
       {showShortcuts && <ShortcutsDialog onClose={() => setShowShortcuts(false)} />}
     </WorkspaceContext.Provider>

@@ -1,9 +1,13 @@
-// One task: its description rendered from Markdown, every field editable.
+// One task: its description rendered from Markdown, every field editable; its labels,
+// subtasks and comments.
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { Link, Redirect, useLocation, useParams } from 'wouter';
 import { ApiError, NetworkError, messageOf } from '../api/http';
 import { getTask } from '../api/tasks';
-import { PRIORITY_LABELS, STATUS_LABELS, type Task, type TaskChanges } from '../api/types';
+import { PRIORITY_LABELS, STATUS_LABELS, type Member, type Project, type Task, type TaskChanges } from '../api/types';
+import { useUser } from '../auth/AuthContext';
+import { Comments } from '../comments/Comments';
+import { LabelPicker } from '../labels/LabelPicker';
 import { Markdown } from '../markdown/Markdown';
 import { loadTask, saveTask } from '../offline/cache';
 import { isLocalRef } from '../offline/ids';
@@ -11,6 +15,10 @@ import { applyPendingTo, type ViewTask } from '../offline/overlay';
 import { formatDate, formatDateTime } from '../tasks/format';
 import { TaskEditForm } from '../tasks/TaskEditForm';
 import { useWorkspace } from '../tasks/workspace';
+import { projectHref } from '../projects/ProjectSidebar';
+import { canEdit } from '../projects/store';
+import { useMembers } from '../projects/useMembers';
+import { Subtasks } from '../tasks/Subtasks';
 import { PageHeading } from '../ui/PageHeading';
 
 /** The newest copy known: fetched here, in the list, or reported by the queue. */
@@ -55,9 +63,40 @@ function useServerTask(id: string): { task: Task | undefined; error: string | nu
   return { task, error };
 }
 
-function Facts({ task }: { task: ViewTask }) {
+function Facts({
+  task,
+  project,
+  members,
+}: {
+  task: ViewTask;
+  project: Project | undefined;
+  members: readonly Member[] | null;
+}) {
+  const assignee = task.assignee_id ? members?.find((m) => m.user_id === task.assignee_id) : undefined;
   return (
     <dl className="facts">
+      {project && (
+        <>
+          <dt>Project</dt>
+          <dd>
+            <Link href={projectHref(project.id)}>{project.name}</Link>
+          </dd>
+        </>
+      )}
+      {task.parent_id && (
+        <>
+          <dt>Subtask of</dt>
+          <dd>
+            <Link href={`/tasks/${encodeURIComponent(task.parent_id)}`}>the parent task</Link>
+          </dd>
+        </>
+      )}
+      {task.assignee_id && (
+        <>
+          <dt>Assignee</dt>
+          <dd>{assignee ? assignee.display_name || assignee.email : 'Someone'}</dd>
+        </>
+      )}
       <dt>Status</dt>
       <dd>{STATUS_LABELS[task.status]}</dd>
       <dt>Priority</dt>
@@ -79,14 +118,19 @@ function Facts({ task }: { task: ViewTask }) {
 export default function TaskDetailPage() {
   const params = useParams<{ id: string }>();
   const id = decodeURIComponent(params.id);
-  const { list, queue } = useWorkspace();
+  const { list, queue, projects } = useWorkspace();
+  const me = useUser();
   const ops = useSyncExternalStore(queue.subscribe, queue.snapshot);
+  const projectState = useSyncExternalStore(projects.subscribe, projects.getState);
   const { task: serverTask, error } = useServerTask(id);
   const task = applyPendingTo(serverTask, id, ops);
   const [editing, setEditing] = useState(false);
   const [, navigate] = useLocation();
   const editButton = useRef<HTMLButtonElement>(null);
 
+  useEffect(() => void projects.ensureLoaded(), [projects]);
+  const project = task?.project_id ? projects.byId(task.project_id) : undefined;
+  const members = useMembers(task?.project_id || undefined);
   const synced = isLocalRef(id) ? list.serverIdOf(id) : undefined;
   if (!task && synced) return <Redirect to={`/tasks/${synced}`} replace />;
 
@@ -115,6 +159,8 @@ export default function TaskDetailPage() {
   }
 
   const done = task.status === 'done';
+  const editable = !project || canEdit(project);
+  const movable = projectState.projects.filter((p) => canEdit(p));
   return (
     <article className="page narrow task-detail">
       <p>
@@ -123,10 +169,16 @@ export default function TaskDetailPage() {
       <PageHeading title={task.title}>{task.title}</PageHeading>
       {task.pending && <p className="badge pending">Not synced yet</p>}
       {editing ? (
-        <TaskEditForm task={task} onSave={save} onCancel={() => setEditing(false)} />
+        <TaskEditForm
+          task={task}
+          onSave={save}
+          onCancel={() => setEditing(false)}
+          projects={movable}
+          members={members}
+        />
       ) : (
         <>
-          <Facts task={task} />
+          <Facts task={task} project={project} members={members} />
           <section aria-labelledby="description-heading" className="description">
             <h2 id="description-heading">Description</h2>
             {task.description.trim() ? (
@@ -135,21 +187,29 @@ export default function TaskDetailPage() {
               <p className="muted">No description.</p>
             )}
           </section>
-          <div className="row wrap">
-            <button ref={editButton} type="button" className="button primary" onClick={() => setEditing(true)}>
-              Edit details
-            </button>
-            <button
-              type="button"
-              className="button"
-              onClick={() => void list.change(task, { status: done ? 'todo' : 'done' })}
-            >
-              {done ? 'Mark as not done' : 'Mark as done'}
-            </button>
-            <button type="button" className="button danger" onClick={remove}>
-              Delete task
-            </button>
-          </div>
+          {editable && (
+            <div className="row wrap">
+              <button ref={editButton} type="button" className="button primary" onClick={() => setEditing(true)}>
+                Edit details
+              </button>
+              <button
+                type="button"
+                className="button"
+                onClick={() => void list.change(task, { status: done ? 'todo' : 'done' })}
+              >
+                {done ? 'Mark as not done' : 'Mark as done'}
+              </button>
+              <button type="button" className="button danger" onClick={remove}>
+                Delete task
+              </button>
+            </div>
+          )}
+          <section aria-labelledby="labels-heading" className="task-labels">
+            <h2 id="labels-heading">Labels</h2>
+            <LabelPicker task={task} editable={editable} onChange={(labels) => void list.change(task, { labels })} />
+          </section>
+          <Subtasks task={task} editable={editable} />
+          {!isLocalRef(task.id) && <Comments taskId={task.id} meId={me.id} canComment={editable} members={members} />}
         </>
       )}
     </article>

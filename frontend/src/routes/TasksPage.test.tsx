@@ -3,7 +3,10 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TaskPage } from '../api/types';
+import { setCsrfToken } from '../api/http';
+import { AuthProvider } from '../auth/AuthContext';
 import { dropTaskwellDB } from '../offline/db';
+import { PROJECT_DEFAULTS, USER, fakeApi, json } from '../test/fixtures';
 import { FakeServer, makeTask } from '../test/fakeServer';
 import { renderAt, testWorkspace, withWorkspace } from '../test/render';
 import type { Workspace } from '../tasks/workspace';
@@ -208,5 +211,95 @@ describe('keyboard', () => {
 
     expect(await screen.findByRole('checkbox', { name: 'Complete Buy milk' })).toBeInTheDocument();
     expect(screen.queryByRole('checkbox', { name: 'Complete Call the plumber' })).not.toBeInTheDocument();
+  });
+});
+
+describe('projects and labels', () => {
+  const P = '11111111-1111-4111-8111-111111111111';
+  const LABEL = {
+    id: '22222222-2222-4222-8222-222222222222',
+    name: 'Urgent',
+    color: '#b91c1c',
+    version: 1,
+    created_at: '',
+    updated_at: '',
+  };
+
+  beforeEach(() => {
+    setCsrfToken('csrf');
+    const api = fakeApi([
+      [
+        'GET',
+        /\/projects\?archived=false$/,
+        () => json(200, { items: [{ ...PROJECT_DEFAULTS, id: P, name: 'Garden' }] }),
+      ],
+      ['GET', /\/labels$/, () => json(200, { items: [LABEL] })],
+      ['GET', /\/members$/, () => json(200, { items: [] })],
+    ]);
+    vi.stubGlobal('fetch', vi.fn(api.fetch));
+  });
+
+  afterEach(async () => {
+    vi.unstubAllGlobals();
+    await dropTaskwellDB();
+  });
+
+  it('shows the project, lists its tasks only, and adds new tasks to it', async () => {
+    const listTasks = vi.fn(async (): Promise<TaskPage> => ({ items: [], next_cursor: null }));
+    workspace = await testWorkspace(server, listTasks);
+    await workspace.projects.load();
+    renderAt(`/tasks?project=${P}`, withWorkspace(workspace, <TasksPage />));
+
+    expect(await screen.findByRole('heading', { level: 1, name: 'Garden' })).toBeInTheDocument();
+    expect(listTasks).toHaveBeenCalledWith(expect.objectContaining({ project_id: P }));
+    expect(screen.getByRole('link', { name: 'List' })).toHaveAttribute('aria-current', 'page');
+    expect(screen.getByRole('link', { name: 'Board' })).toHaveAttribute('href', `/tasks?project=${P}&view=board`);
+
+    await userEvent.type(screen.getByRole('textbox', { name: 'New task' }), 'Mow lawn{Enter}');
+
+    await waitFor(() =>
+      expect(server.writes()[0]).toEqual(
+        expect.objectContaining({ method: 'POST', body: { project_id: P, title: 'Mow lawn' } }),
+      ),
+    );
+    expect(await screen.findByRole('checkbox', { name: 'Complete Mow lawn' })).toBeInTheDocument();
+  });
+
+  it('opens the share dialog', async () => {
+    workspace = await testWorkspace(server);
+    await workspace.projects.load();
+    renderAt(
+      `/tasks?project=${P}`,
+      <AuthProvider initial={{ status: 'signed-in', user: USER, offline: false }}>
+        {withWorkspace(workspace, <TasksPage />)}
+      </AuthProvider>,
+    );
+
+    await userEvent.click(await screen.findByRole('button', { name: 'Share' }));
+    expect(await screen.findByRole('dialog', { name: 'Share “Garden”' })).toBeInTheDocument();
+  });
+
+  it('filters by label chips kept in the URL', async () => {
+    const listTasks = vi.fn(async (): Promise<TaskPage> => ({ items: [], next_cursor: null }));
+    workspace = await testWorkspace(server, listTasks);
+    const { location } = await renderTasks();
+
+    const chip = await screen.findByRole('button', { name: 'Urgent' });
+    expect(chip).toHaveAttribute('aria-pressed', 'false');
+    expect(screen.getByRole('group', { name: 'Labels' })).toContainElement(chip);
+    await userEvent.click(chip);
+
+    expect(location.history!.at(-1)).toBe(`/tasks?label=${LABEL.id}`);
+    await waitFor(() => expect(listTasks).toHaveBeenLastCalledWith(expect.objectContaining({ label: [LABEL.id] })));
+    expect(screen.getByRole('button', { name: 'Urgent' })).toHaveAttribute('aria-pressed', 'true');
+    expect(await screen.findByText('No tasks match these filters.')).toBeInTheDocument();
+  });
+
+  it('names the labels of each task in its row', async () => {
+    server.seed(makeTask({ title: 'Pay rent', labels: [LABEL.id] }));
+    await renderTasks();
+
+    const row = (await screen.findByRole('checkbox', { name: 'Complete Pay rent' })).closest('li')!;
+    expect(await within(row).findByText('Urgent')).toHaveClass('badge');
   });
 });

@@ -1,7 +1,12 @@
-// The task list: create, filter, search, sort, scroll; complete, edit, delete with undo.
-import { useCallback, useMemo, useRef, useState } from 'react';
+// The task screen: the list of every task or of one project (create, filter, search, sort,
+// scroll; complete, edit, delete with undo), or a project's board (loaded on demand).
+import { Suspense, useCallback, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { useSearch } from 'wouter';
 import type { Task } from '../api/types';
-import type { Filters } from '../tasks/filters';
+import { LabelFilter } from '../labels/LabelFilter';
+import { ProjectHeader } from '../projects/ProjectHeader';
+import { canEdit } from '../projects/store';
+import { filtersFromSearch, type Filters } from '../tasks/filters';
 import { focusItem, focusedItem, moveFocus, taskItems } from '../tasks/listFocus';
 import { NewTaskForm } from '../tasks/NewTaskForm';
 import { TaskFilters } from '../tasks/TaskFilters';
@@ -10,16 +15,34 @@ import { UndoToast } from '../tasks/UndoToast';
 import { useInfiniteScroll } from '../tasks/useInfiniteScroll';
 import { useTaskView } from '../tasks/useTaskView';
 import { useWorkspace } from '../tasks/workspace';
-import { PageHeading } from '../ui/PageHeading';
+import { lazyRoute } from '../ui/lazyRoute';
 import { useShortcuts } from '../ui/shortcuts';
 
+const BoardPage = lazyRoute(() => import('../board/BoardPage'));
+
 function isFiltered(filters: Filters): boolean {
-  return Boolean(filters.status || filters.priority || filters.due || filters.q.trim());
+  return Boolean(filters.status || filters.priority || filters.due || filters.q.trim() || filters.labels.length);
 }
 
 export default function TasksPage() {
-  const { list } = useWorkspace();
+  const search = useSearch();
+  const project = filtersFromSearch(search).project;
+  if (project && new URLSearchParams(search).get('view') === 'board') {
+    return (
+      <Suspense fallback={<p className="loading">Loading the board…</p>}>
+        <BoardPage projectId={project} />
+      </Suspense>
+    );
+  }
+  return <TaskListPage />;
+}
+
+function TaskListPage() {
+  const { list, projects } = useWorkspace();
   const { state, tasks, filters, changeFilters } = useTaskView();
+  useSyncExternalStore(projects.subscribe, projects.getState);
+  const project = filters.project ? projects.byId(filters.project) : undefined;
+  const writable = !filters.project || !project || canEdit(project);
   const [editing, setEditing] = useState<string | null>(null);
   const newTask = useRef<HTMLInputElement>(null);
   const search = useRef<HTMLInputElement>(null);
@@ -81,9 +104,15 @@ export default function TasksPage() {
 
   return (
     <div className="page">
-      <PageHeading title="Tasks">Tasks</PageHeading>
-      <NewTaskForm ref={newTask} onCreate={(title) => void list.create(title)} />
+      <ProjectHeader projectId={filters.project} view="list" />
+      {writable && (
+        <NewTaskForm
+          ref={newTask}
+          onCreate={(title) => void list.create(title, filters.project ? { project_id: filters.project } : {})}
+        />
+      )}
       <TaskFilters ref={search} filters={filters} onChange={changeFilters} />
+      <LabelFilter selected={filters.labels} onChange={(labels) => changeFilters({ ...filters, labels })} />
       {state.fromCache && <p className="note">You are offline: showing the tasks saved on this device.</p>}
       {state.error && (
         <p role="alert" className="form-error">

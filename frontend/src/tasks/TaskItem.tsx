@@ -1,7 +1,7 @@
 // One task in the list: complete, edit the title in place, open, delete.
 import { memo, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { Link } from 'wouter';
-import type { Task } from '../api/types';
+import type { Label, Task } from '../api/types';
 import type { ViewTask } from '../offline/overlay';
 import { formatDate, isOverdue, priorityLabel } from './format';
 
@@ -9,6 +9,8 @@ interface TaskItemProps {
   task: ViewTask;
   itemKey: string;
   editing: boolean;
+  /** The person's labels by id, to name the task's. */
+  labels?: ReadonlyMap<string, Label>;
   onToggle(task: Task): void;
   onStartEdit(key: string): void;
   onStopEdit(): void;
@@ -56,10 +58,20 @@ function TitleEditor({ initial, onDone }: { initial: string; onDone(title: strin
   );
 }
 
-function TaskMeta({ task }: { task: ViewTask }) {
+/** The names of the task's labels that are known here. */
+export function labelNames(task: Task, labels: ReadonlyMap<string, Label> | undefined): string[] {
+  return (task.labels ?? []).flatMap((id) => labels?.get(id)?.name ?? []);
+}
+
+export function TaskMeta({ task, labels }: { task: ViewTask; labels?: ReadonlyMap<string, Label> }) {
   const done = task.status === 'done';
   return (
     <span className="task-meta">
+      {labelNames(task, labels).map((name) => (
+        <span key={name} className="badge label">
+          {name}
+        </span>
+      ))}
       {task.priority > 0 && <span className={`badge priority-${task.priority}`}>{priorityLabel(task.priority)}</span>}
       {task.status === 'in_progress' && <span className="badge">In progress</span>}
       {task.due_at && (
@@ -109,7 +121,7 @@ export const TaskItem = memo(function TaskItem(props: TaskItemProps) {
             {task.title}
           </Link>
         )}
-        <TaskMeta task={task} />
+        <TaskMeta task={task} labels={props.labels} />
       </div>
       <div className="task-actions">
         <button

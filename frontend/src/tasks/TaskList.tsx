@@ -1,6 +1,6 @@
 // The list of tasks: one row per task, keyed so that a task keeps its row (and the keyboard)
 // when the server gives it its id.
-import type { RefObject } from 'react';
+import { useMemo, useSyncExternalStore, type RefObject } from 'react';
 import type { Task } from '../api/types';
 import type { ViewTask } from '../offline/overlay';
 import { useKeptFocus } from './listFocus';
@@ -24,13 +24,22 @@ interface TaskListProps extends TaskActions {
 }
 
 export function TaskList({ tasks, editing, busy, fallbackFocus, ...actions }: TaskListProps) {
-  const { list } = useWorkspace();
+  const { list, labels } = useWorkspace();
+  const labelState = useSyncExternalStore(labels.subscribe, labels.getState);
+  const byId = useMemo(() => new Map(labelState.labels.map((label) => [label.id, label])), [labelState.labels]);
   const keys = tasks.map((task) => list.keyOf(task.id));
   useKeptFocus(keys.join(' '), fallbackFocus);
   return (
     <ul className="task-list" aria-label="Tasks" aria-busy={busy}>
       {tasks.map((task, index) => (
-        <TaskItem key={keys[index]} itemKey={keys[index]!} task={task} editing={editing === keys[index]} {...actions} />
+        <TaskItem
+          key={keys[index]}
+          itemKey={keys[index]!}
+          task={task}
+          editing={editing === keys[index]}
+          labels={byId}
+          {...actions}
+        />
       ))}
     </ul>
   );

@@ -10,6 +10,10 @@ export interface Filters {
   due: DueFilter;
   sort: string;
   q: string;
+  /** A project id; '' for every project. */
+  project: string;
+  /** Label ids: tasks with any of them. */
+  labels: readonly string[];
 }
 
 export const SORT_OPTIONS: readonly { value: string; label: string }[] = [
@@ -28,7 +32,18 @@ export const DUE_OPTIONS: readonly { value: DueFilter; label: string }[] = [
   { value: 'week', label: 'Next 7 days' },
 ];
 
-export const DEFAULT_FILTERS: Filters = { status: '', priority: '', due: '', sort: '-created_at', q: '' };
+export const DEFAULT_FILTERS: Filters = {
+  status: '',
+  priority: '',
+  due: '',
+  sort: '-created_at',
+  q: '',
+  project: '',
+  labels: [],
+};
+
+// Ids are UUIDs; anything else in the URL is ignored rather than sent.
+const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const STATUSES = new Set(['todo', 'in_progress', 'done']);
 const PRIORITIES = new Set(['0', '1', '2', '3', '4']);
@@ -48,6 +63,8 @@ export function filtersFromSearch(search: string): Filters {
     due: pick('due', DUES, DEFAULT_FILTERS.due),
     sort: pick('sort', SORTS, DEFAULT_FILTERS.sort),
     q: (params.get('q') ?? '').slice(0, 200),
+    project: ID.test(params.get('project') ?? '') ? params.get('project')! : '',
+    labels: [...new Set(params.getAll('label').filter((id) => ID.test(id)))].sort(),
   };
 }
 
@@ -58,6 +75,8 @@ export function filtersToSearch(filters: Filters): string {
     const value = name === 'q' ? filters.q.trim() : filters[name];
     if (value !== DEFAULT_FILTERS[name]) params.set(name, value);
   }
+  if (filters.project) params.set('project', filters.project);
+  for (const label of [...filters.labels].sort()) params.append('label', label);
   return params.toString();
 }
 
@@ -70,6 +89,8 @@ function startOfDay(now: Date, plusDays = 0): Date {
 
 export function listParams(filters: Filters, now: Date = new Date()): ListParams {
   const params: ListParams = { sort: filters.sort, limit: 50 };
+  if (filters.project) params.project_id = filters.project;
+  if (filters.labels.length) params.label = filters.labels;
   if (filters.status) params.status = filters.status;
   if (filters.priority) params.priority = filters.priority;
   if (filters.q.trim()) params.q = filters.q.trim();

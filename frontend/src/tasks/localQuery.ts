@@ -15,13 +15,17 @@ function compare(a: Task, b: Task, field: SortField): number {
   return x < y ? -1 : 1;
 }
 
+// `?? []`: tasks saved on this device before labels existed have none.
 /** The server's filter rules as a test of one task (the list and the offline overlay share it). */
 export function matchesFilters(filters: Filters, now: Date = new Date()): (task: Task) => boolean {
   const params = listParams(filters, now);
   const text = params.q?.toLowerCase();
   const before = params.due_before ? Date.parse(params.due_before) : null;
   const after = params.due_after ? Date.parse(params.due_after) : null;
+  const labels = filters.labels;
   return (task) => {
+    if (params.project_id && task.project_id !== params.project_id) return false;
+    if (labels.length && !labels.some((label) => (task.labels ?? []).includes(label))) return false;
     if (params.status && task.status !== params.status) return false;
     if (params.priority && String(task.priority) !== params.priority) return false;
     if (text && !task.title.toLowerCase().includes(text) && !task.description.toLowerCase().includes(text))

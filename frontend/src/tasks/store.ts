@@ -9,7 +9,7 @@
  */
 import { NetworkError, messageOf } from '../api/http';
 import type { ListParams } from '../api/tasks';
-import type { Task, TaskChanges, TaskPage } from '../api/types';
+import type { Task, TaskChanges, TaskCreateBody, TaskPage } from '../api/types';
 import type { CachedPage } from '../offline/db';
 import { applyPending } from '../offline/overlay';
 import type { OfflineQueue, SyncEvent } from '../offline/queue';
@@ -155,9 +155,11 @@ export class TaskListStore {
 
   // --- actions ------------------------------------------------------------------------
 
-  async create(title: string): Promise<void> {
-    await this.inTurn(() => this.queue.create({ title }));
+  /** Queue a new task; `placement` says where (project, section, parent). Returns its ref. */
+  async create(title: string, placement: Omit<TaskCreateBody, 'title'> = {}): Promise<string> {
+    const ref = await this.inTurn(() => this.queue.create({ ...placement, title }));
     this.deps.sync();
+    return ref;
   }
 
   async change(task: Task, changes: TaskChanges): Promise<void> {

@@ -1,7 +1,10 @@
-// Everything the signed-in screens share: the offline queue, its sync controller, the list.
+// Everything the signed-in screens share: the offline queue, its sync controller, the list,
+// the projects and the labels.
 import { createContext, useContext } from 'react';
 import { loadCsrfToken } from '../api/http';
 import { createTask, deleteTask, getTask, listTasks, patchTask } from '../api/tasks';
+import { LabelStore } from '../labels/store';
+import { ProjectStore } from '../projects/store';
 import { forgetTask, loadAllTasks, loadPage, saveTask, savePage } from '../offline/cache';
 import { OfflineQueue } from '../offline/queue';
 import { SyncController } from '../offline/sync';
@@ -11,6 +14,8 @@ export interface Workspace {
   queue: OfflineQueue;
   sync: SyncController;
   list: TaskListStore;
+  projects: ProjectStore;
+  labels: LabelStore;
 }
 
 export async function openWorkspace(): Promise<Workspace> {
@@ -25,9 +30,14 @@ export async function openWorkspace(): Promise<Workspace> {
     forgetTask,
     sync: () => void sync.sync(),
   });
+  const projects = new ProjectStore();
+  const labels = new LabelStore();
   // Back online with the queue replayed: show the server's truth.
-  sync.onReconnect(() => void list.reload());
-  return { queue, sync, list };
+  sync.onReconnect(() => {
+    void list.reload();
+    void projects.load();
+  });
+  return { queue, sync, list, projects, labels };
 }
 
 export const WorkspaceContext = createContext<Workspace | null>(null);

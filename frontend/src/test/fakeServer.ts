@@ -16,11 +16,19 @@ type Fault = 'network' | 'lost-response' | { status: number; type?: string };
 
 let counter = 0;
 
+export const INBOX_ID = '00000000-0000-4000-a000-000000000001';
+
 export function makeTask(overrides: Partial<Task> = {}): Task {
   counter += 1;
   const now = new Date(Date.UTC(2030, 0, 1, 0, 0, counter)).toISOString();
   return {
     id: `00000000-0000-4000-8000-${String(counter).padStart(12, '0')}`,
+    project_id: INBOX_ID,
+    section_id: null,
+    parent_id: null,
+    assignee_id: null,
+    created_by: null,
+    labels: [],
     title: `Task ${counter}`,
     description: '',
     status: 'todo',
@@ -89,7 +97,12 @@ export class FakeServer implements QueueTransport {
       if (stored.body !== fingerprint) throw problem(422, 'idempotency-key-reused');
       task = stored.task;
     } else {
-      task = makeTask({ ...body, description: body.description ?? '', version: 1 });
+      task = makeTask({
+        ...body,
+        project_id: body.project_id ?? INBOX_ID,
+        description: body.description ?? '',
+        version: 1,
+      });
       this.tasks.set(task.id, task);
       this.idempotency.set(idempotencyKey, { body: fingerprint, task });
     }

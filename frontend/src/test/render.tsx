@@ -3,6 +3,8 @@ import { render } from '@testing-library/react';
 import type { ReactElement } from 'react';
 import { Router } from 'wouter';
 import { memoryLocation } from 'wouter/memory-location';
+import { LabelStore } from '../labels/store';
+import { ProjectStore } from '../projects/store';
 import { OfflineQueue } from '../offline/queue';
 import { SyncController } from '../offline/sync';
 import { TaskListStore, type ListDeps } from '../tasks/store';
@@ -39,7 +41,7 @@ export async function testWorkspace(
     forgetTask: async () => undefined,
     sync: () => void queue.flush(),
   });
-  return { queue, sync, list, dbName };
+  return { queue, sync, list, projects: new ProjectStore(), labels: new LabelStore(), dbName };
 }
 
 export function withWorkspace(workspace: Workspace, ui: ReactElement): ReactElement {

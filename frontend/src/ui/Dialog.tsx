@@ -9,10 +9,11 @@ import { createPortal } from 'react-dom';
 const FOCUSABLE =
   'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
-let openCount = 0;
+/** Open dialogs, the topmost last: only it answers Escape and Tab. */
+const open: HTMLElement[] = [];
 
 export function isDialogOpen(): boolean {
-  return openCount > 0;
+  return open.length > 0;
 }
 
 function focusables(node: HTMLElement): HTMLElement[] {
@@ -27,10 +28,11 @@ function trapTab(event: KeyboardEvent, node: HTMLElement): void {
     event.preventDefault();
     return;
   }
-  if (event.shiftKey && (document.activeElement === first || document.activeElement === node)) {
+  const inside = node.contains(document.activeElement);
+  if (event.shiftKey && (!inside || document.activeElement === first || document.activeElement === node)) {
     event.preventDefault();
     last.focus();
-  } else if (!event.shiftKey && document.activeElement === last) {
+  } else if (!event.shiftKey && (!inside || document.activeElement === last)) {
     event.preventDefault();
     first.focus();
   }
@@ -55,21 +57,24 @@ export function Dialog({ title, children, onClose, className }: DialogProps) {
     if (!node) return;
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const root = document.getElementById('root');
-    openCount += 1;
+    open.push(node);
     root?.setAttribute('inert', '');
     (node.querySelector<HTMLElement>('[data-autofocus]') ?? focusables(node)[0] ?? node).focus();
+    // On the document, not the dialog: a control that went away (a removed row) leaves the
+    // focus on <body>, and Escape and Tab must still work from there.
     const onKeyDown = (event: KeyboardEvent) => {
+      if (open.at(-1) !== node) return;
       if (event.key === 'Tab') trapTab(event, node);
       if (event.key === 'Escape' && closeRef.current) {
         event.stopPropagation();
         closeRef.current();
       }
     };
-    node.addEventListener('keydown', onKeyDown);
+    document.addEventListener('keydown', onKeyDown);
     return () => {
-      node.removeEventListener('keydown', onKeyDown);
-      openCount -= 1;
-      if (openCount === 0) root?.removeAttribute('inert');
+      document.removeEventListener('keydown', onKeyDown);
+      open.splice(open.indexOf(node), 1);
+      if (open.length === 0) root?.removeAttribute('inert');
       if (opener?.isConnected) opener.focus();
     };
   }, []);

@@ -4,7 +4,7 @@ import { lazy, type ComponentType } from 'react';
 
 const RELOAD_FLAG = 'taskwell:chunk-reload';
 
-export function lazyRoute<T extends ComponentType<object>>(load: () => Promise<{ default: T }>) {
+export function lazyRoute<P extends object>(load: () => Promise<{ default: ComponentType<P> }>) {
   return lazy(async () => {
     try {
       const module = await load();

@@ -1,0 +1,72 @@
+// The caller's labels (each person has their own): loaded once, kept for offline use.
+import { NetworkError, messageOf } from '../api/http';
+import { createLabel, deleteLabel, listLabels, patchLabel } from '../api/labels';
+import type { Label } from '../api/types';
+import { ExternalStore } from '../lib/externalStore';
+import { loadList, saveList } from '../offline/cache';
+
+export interface LabelsState {
+  labels: readonly Label[];
+  loaded: boolean;
+  error: string | null;
+}
+
+const CACHE_KEY = 'labels';
+
+const byName = (a: Label, b: Label) => a.name.localeCompare(b.name);
+
+export class LabelStore extends ExternalStore<LabelsState> {
+  private loading: Promise<void> | null = null;
+
+  constructor() {
+    super({ labels: [], loaded: false, error: null });
+  }
+
+  byId(id: string): Label | undefined {
+    return this.state.labels.find((label) => label.id === id);
+  }
+
+  load(): Promise<void> {
+    this.loading ??= this.fetch().finally(() => {
+      this.loading = null;
+    });
+    return this.loading;
+  }
+
+  async ensureLoaded(): Promise<void> {
+    if (!this.state.loaded) await this.load();
+  }
+
+  private async fetch(): Promise<void> {
+    try {
+      this.setLabels(await listLabels());
+      this.set({ loaded: true, error: null });
+    } catch (error) {
+      const cached = error instanceof NetworkError ? await loadList<Label>(CACHE_KEY).catch(() => undefined) : null;
+      if (cached) this.set({ labels: cached, loaded: true });
+      else this.set({ error: messageOf(error) });
+    }
+  }
+
+  async create(name: string, color: string | null = null): Promise<Label> {
+    const label = await createLabel(name, color);
+    this.setLabels([...this.state.labels, label]);
+    return label;
+  }
+
+  async update(id: string, changes: { name?: string; color?: string | null }): Promise<void> {
+    const label = await patchLabel(id, changes);
+    this.setLabels(this.state.labels.map((l) => (l.id === id ? label : l)));
+  }
+
+  async remove(id: string): Promise<void> {
+    await deleteLabel(id);
+    this.setLabels(this.state.labels.filter((l) => l.id !== id));
+  }
+
+  private setLabels(labels: readonly Label[]): void {
+    const sorted = [...labels].sort(byName);
+    this.set({ labels: sorted });
+    void saveList(CACHE_KEY, sorted).catch(() => undefined);
+  }
+}
