@@ -11,11 +11,13 @@ from fastapi.routing import APIRoute
 
 from taskwell.auth.deps import OPENAPI_SECURITY, Context, TasksWriter, principal_with_scope
 from taskwell.context import AppContext
-from taskwell.errors import problem_responses
+from taskwell.errors import Conflict, problem_responses
 from taskwell.http import API_V1
 from taskwell.http.conditional import body_etag, expected_versions, none_match, version_etag
+from taskwell.http.json_body import dumps
 from taskwell.http.query import openapi_parameters, parse_query
 from taskwell.tasks.schemas import (
+    BulkRequest,
     TaskCreate,
     TaskListParams,
     TaskOut,
@@ -43,6 +45,14 @@ _IF_NONE_MATCH = {
 _NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: If-None-Match names the current ETag"}
 }
+
+
+class BulkFailed(Conflict):
+    slug, title, status = "bulk-failed", "Some items of the bulk change could not be done", 409
+
+
+def jsonable(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: str(v) if isinstance(v, uuid.UUID) else v for k, v in r.items()} for r in results]
 
 
 def _task_response(task: TaskBody) -> Response:
@@ -119,6 +129,20 @@ async def create_task(
         headers["Idempotent-Replayed"] = "true"
     return Response(
         created.body, status_code=created.status_code, media_type=_JSON, headers=headers
+    )
+
+
+@router.post("/bulk", responses=problem_responses(409, 413))
+async def bulk_tasks(body: BulkRequest, principal: TasksWriter, ctx: Context) -> Response:
+    """Complete, move, label or delete up to 500 tasks at once, atomically: 200 when every
+    item was done, else 409 `bulk-failed` with nothing done. Either way `results` has one
+    entry per item, in order: its status, and for a failed item its problem."""
+    result = await ctx.tasks.bulk(principal.user_id, body)
+    if result.applied:
+        return Response(dumps({"applied": True, "results": result.results}), media_type=_JSON)
+    raise BulkFailed(
+        "Some items could not be done, so none was; see `results`.",
+        extra={"applied": False, "results": jsonable(result.results)},
     )
 
 

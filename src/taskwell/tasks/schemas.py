@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from taskwell.tasks import recurrence
 from taskwell.tasks.models import (
@@ -132,6 +132,42 @@ class TaskPatch(StrictModel):
         changes = self.model_dump(exclude_unset=True)
         changes.pop("children", None)
         return changes
+
+
+BULK_MAX = 500
+
+
+class BulkItem(StrictModel):
+    id: uuid.UUID
+    # The version the client last saw (its ETag's number); omitted, any version.
+    version: Annotated[int, Field(ge=1, strict=True)] | None = None
+
+
+class BulkRequest(StrictModel):
+    """One action on many tasks, all in one transaction."""
+
+    action: Literal["complete", "move", "label", "delete"]
+    items: Annotated[list[BulkItem], Field(min_length=1, max_length=BULK_MAX)]
+    # move: the project (and optionally the section) to move to.
+    project_id: uuid.UUID | None = None
+    section_id: uuid.UUID | None = None
+    # label: your labels to put on and take off.
+    add_labels: LabelIds = []
+    remove_labels: LabelIds = []
+    # complete: what happens to open subtasks.
+    children: ChildrenOnDone = ChildrenOnDone.complete
+
+    @model_validator(mode="after")
+    def _fits_action(self) -> BulkRequest:
+        if self.action == "move" and self.project_id is None:
+            raise ValueError("move needs project_id")
+        if self.action != "move" and (self.project_id or self.section_id):
+            raise ValueError("project_id and section_id go with move only")
+        if self.action == "label" and not (self.add_labels or self.remove_labels):
+            raise ValueError("label needs add_labels or remove_labels")
+        if self.action != "label" and (self.add_labels or self.remove_labels):
+            raise ValueError("add_labels and remove_labels go with label only")
+        return self
 
 
 SortKey = Literal[

@@ -18,7 +18,7 @@ from taskwell.db import idempotency
 from taskwell.db.engine import Database
 from taskwell.db.pagination import decode_cursor, encode_cursor, page_size
 from taskwell.db.types import utcnow
-from taskwell.errors import Conflict, InvalidCursor, ValidationFailed
+from taskwell.errors import TYPE_PREFIX, Conflict, DomainError, InvalidCursor, ValidationFailed
 from taskwell.http.conditional import version_etag
 from taskwell.http.json_body import dumps
 from taskwell.kv.cache import CachedReads
@@ -29,7 +29,14 @@ from taskwell.tasks import recurrence
 from taskwell.tasks.errors import TaskNotFound, VersionConflict
 from taskwell.tasks.models import MAX_DEPTH, Priority, TaskStatus
 from taskwell.tasks.repository import SORTABLE, ListQuery, TaskRepository
-from taskwell.tasks.schemas import TASK_FIELDS, ChildrenOnDone, Task, TaskCreate, task_dict
+from taskwell.tasks.schemas import (
+    TASK_FIELDS,
+    BulkRequest,
+    ChildrenOnDone,
+    Task,
+    TaskCreate,
+    task_dict,
+)
 
 if TYPE_CHECKING:
     from taskwell.activity.service import ActivityLog
@@ -50,6 +57,35 @@ _PRIORITIES = frozenset(int(p) for p in Priority)
 # Fields whose change is a move (recorded as such in the activity).
 _MOVE_FIELDS = frozenset({"project_id", "section_id", "parent_id"})
 _DUE_FIELDS = frozenset({"due_at", "due_date", "due_timezone", "recurrence"})
+
+
+class _Rollback(Exception):
+    """Undoes a bulk change in which some item failed."""
+
+
+class DuplicateItem(DomainError):
+    slug, title, status = "duplicate-item", "The same task is named twice", 422
+
+
+_DUPLICATE = DuplicateItem("Name each task once.")
+
+
+@dataclass(frozen=True, slots=True)
+class BulkResult:
+    applied: bool
+    results: builtins.list[dict[str, Any]]
+
+
+def _item_problem(task_id: uuid.UUID, exc: DomainError) -> dict[str, Any]:
+    problem: dict[str, Any] = {
+        "id": task_id,
+        "status": exc.status,
+        "type": TYPE_PREFIX + exc.slug,
+        "title": exc.title,
+        "detail": exc.detail,
+    }
+    problem.update({k: v for k, v in exc.extra.items() if k in ("errors", "current_version")})
+    return problem
 
 
 class InvalidReference(ValidationFailed):
@@ -311,79 +347,92 @@ class TaskService:
             return current
         now = utcnow()
         async with self._db.transaction(reader=user_id) as conn:
-            grant = await self._access.task(conn, user_id, task_id, WRITE, "change tasks")
-            await self._repo.lock(conn, task_id)
-            before = await self._repo.read(conn, user_id, task_id)
-            if before is None:  # trashed between the two reads
-                raise TaskNotFound("No task with this id.")
-            if expected_versions is not None and before.version not in expected_versions:
-                raise self._conflict(before.version)
-            readers = set(await self._access.members(conn, grant.project_id))
-            values = await self._resolve(conn, user_id, grant, before, changes, readers, now)
-            labels = values.pop("labels", None)
-            updated = await self._repo.update(
-                conn,
-                task_id=task_id,
-                values=values,
-                expected_versions=frozenset({before.version}),
-                now=now,
+            after, readers = await self._apply(
+                conn, user_id, task_id, changes, expected_versions, children, now
             )
-            if not updated:
-                latest = await self._repo.read(conn, user_id, task_id)
-                if latest is None:
-                    raise TaskNotFound("No task with this id.")
-                raise self._conflict(latest.version)
-            if labels is not None:
-                await self._repo.set_labels(conn, task_id, user_id, labels)
-            if "due_at" in values and values["due_at"] != before.due_at:
-                await self._repo.shift_reminders(conn, task_id, values["due_at"])
-            next_id = None
-            if values.get("status") == TaskStatus.done.value and before.status != TaskStatus.done:
-                next_id = await self._next_occurrence(conn, user_id, task_id, now)
-            moved_to = values.get("project_id", before.project_id)
-            if moved_to != before.project_id:
-                await self._repo.move_descendants(
-                    conn, await self._repo.subtree(conn, task_id), moved_to, now
-                )
-            if (
-                values.get("status") == TaskStatus.done.value
-                and children is ChildrenOnDone.complete
-            ):
-                for child in await self._repo.complete(
-                    conn, await self._repo.subtree(conn, task_id), now
-                ):
-                    await self._activity.record(
-                        conn,
-                        task_id=child,
-                        actor_id=user_id,
-                        action="completed",
-                        changes={
-                            "status": [None, TaskStatus.done.value],
-                            "by_parent": [None, str(task_id)],
-                        },
-                        now=now,
-                    )
-            after = await self._repo.read(conn, user_id, task_id)
-            assert after is not None
-            await self._activity.record(
-                conn,
-                task_id=task_id,
-                actor_id=user_id,
-                action=_action(before, values, labels),
-                changes=_diff(before, after, values, labels),
-                now=now,
-            )
-            if next_id is not None:
-                await self._activity.record(
-                    conn,
-                    task_id=next_id,
-                    actor_id=user_id,
-                    action="created",
-                    changes={"recurrence_of": [None, str(task_id)]},
-                    now=now,
-                )
         await self.changed_for(readers)
         return TaskBody(_body(after), after.version)
+
+    async def _apply(
+        self,
+        conn: AsyncConnection,
+        user_id: uuid.UUID,
+        task_id: uuid.UUID,
+        changes: dict[str, Any],
+        expected_versions: frozenset[int] | None,
+        children: ChildrenOnDone,
+        now: datetime,
+    ) -> tuple[Task, set[uuid.UUID]]:
+        """One patch inside the caller's transaction: the task after it, and who sees it."""
+        grant = await self._access.task(conn, user_id, task_id, WRITE, "change tasks")
+        await self._repo.lock(conn, task_id)
+        before = await self._repo.read(conn, user_id, task_id)
+        if before is None:  # trashed between the two reads
+            raise TaskNotFound("No task with this id.")
+        if expected_versions is not None and before.version not in expected_versions:
+            raise self._conflict(before.version)
+        readers = set(await self._access.members(conn, grant.project_id))
+        values = await self._resolve(conn, user_id, grant, before, changes, readers, now)
+        labels = values.pop("labels", None)
+        updated = await self._repo.update(
+            conn,
+            task_id=task_id,
+            values=values,
+            expected_versions=frozenset({before.version}),
+            now=now,
+        )
+        if not updated:
+            latest = await self._repo.read(conn, user_id, task_id)
+            if latest is None:
+                raise TaskNotFound("No task with this id.")
+            raise self._conflict(latest.version)
+        if labels is not None:
+            await self._repo.set_labels(conn, task_id, user_id, labels)
+        if "due_at" in values and values["due_at"] != before.due_at:
+            await self._repo.shift_reminders(conn, task_id, values["due_at"])
+        next_id = None
+        if values.get("status") == TaskStatus.done.value and before.status != TaskStatus.done:
+            next_id = await self._next_occurrence(conn, user_id, task_id, now)
+        moved_to = values.get("project_id", before.project_id)
+        if moved_to != before.project_id:
+            await self._repo.move_descendants(
+                conn, await self._repo.subtree(conn, task_id), moved_to, now
+            )
+        if values.get("status") == TaskStatus.done.value and children is ChildrenOnDone.complete:
+            for child in await self._repo.complete(
+                conn, await self._repo.subtree(conn, task_id), now
+            ):
+                await self._activity.record(
+                    conn,
+                    task_id=child,
+                    actor_id=user_id,
+                    action="completed",
+                    changes={
+                        "status": [None, TaskStatus.done.value],
+                        "by_parent": [None, str(task_id)],
+                    },
+                    now=now,
+                )
+        after = await self._repo.read(conn, user_id, task_id)
+        assert after is not None
+        await self._activity.record(
+            conn,
+            task_id=task_id,
+            actor_id=user_id,
+            action=_action(before, values, labels),
+            changes=_diff(before, after, values, labels),
+            now=now,
+        )
+        if next_id is not None:
+            await self._activity.record(
+                conn,
+                task_id=next_id,
+                actor_id=user_id,
+                action="created",
+                changes={"recurrence_of": [None, str(task_id)]},
+                now=now,
+            )
+        return after, readers
 
     async def _resolve(
         self,
@@ -558,17 +607,85 @@ class TaskService:
         """To the trash, with its subtasks; restorable until the retention period ends."""
         now = utcnow()
         async with self._db.transaction(reader=user_id) as conn:
-            grant = await self._access.task(conn, user_id, task_id, WRITE, "delete tasks")
-            if not await self._repo.trash(conn, task_id, expected_versions, now):
-                current = await self._repo.read(conn, user_id, task_id)
-                if current is None:
-                    raise TaskNotFound("No task with this id.")
-                raise self._conflict(current.version)
-            await self._activity.record(
-                conn, task_id=task_id, actor_id=user_id, action="deleted", changes={}, now=now
-            )
-            readers = await self._access.members(conn, grant.project_id)
+            readers = await self._trash(conn, user_id, task_id, expected_versions, now)
         await self.changed_for(readers)
+
+    async def _trash(
+        self,
+        conn: AsyncConnection,
+        user_id: uuid.UUID,
+        task_id: uuid.UUID,
+        expected_versions: frozenset[int] | None,
+        now: datetime,
+    ) -> builtins.list[uuid.UUID]:
+        grant = await self._access.task(conn, user_id, task_id, WRITE, "delete tasks")
+        if not await self._repo.trash(conn, task_id, expected_versions, now):
+            current = await self._repo.read(conn, user_id, task_id)
+            if current is None:
+                raise TaskNotFound("No task with this id.")
+            raise self._conflict(current.version)
+        await self._activity.record(
+            conn, task_id=task_id, actor_id=user_id, action="deleted", changes={}, now=now
+        )
+        return await self._access.members(conn, grant.project_id)
+
+    async def bulk(self, user_id: uuid.UUID, request: BulkRequest) -> BulkResult:
+        """One action on up to BULK_MAX tasks in one transaction: all of them, or (when any
+        one cannot be done) none, with a result per item either way."""
+        now = utcnow()
+        results: builtins.list[dict[str, Any]] = []
+        readers: set[uuid.UUID] = set()
+        failed = False
+        seen: set[uuid.UUID] = set()
+        try:
+            async with self._db.transaction(reader=user_id) as conn:
+                for item in request.items:
+                    if item.id in seen:
+                        results.append(_item_problem(item.id, _DUPLICATE))
+                        failed = True
+                        continue
+                    seen.add(item.id)
+                    expected = None if item.version is None else frozenset({item.version})
+                    try:
+                        if request.action == "delete":
+                            readers.update(await self._trash(conn, user_id, item.id, expected, now))
+                            results.append({"id": item.id, "status": 204})
+                            continue
+                        changes = await self._bulk_changes(conn, user_id, item.id, request)
+                        after, seen_by = await self._apply(
+                            conn, user_id, item.id, changes, expected, request.children, now
+                        )
+                    except DomainError as exc:
+                        results.append(_item_problem(item.id, exc))
+                        failed = True
+                        continue
+                    readers.update(seen_by)
+                    results.append({"id": item.id, "status": 200, "version": after.version})
+                if failed:
+                    raise _Rollback
+        except _Rollback:
+            return BulkResult(applied=False, results=results)
+        await self.changed_for(readers)
+        return BulkResult(applied=True, results=results)
+
+    async def _bulk_changes(
+        self, conn: AsyncConnection, user_id: uuid.UUID, task_id: uuid.UUID, request: BulkRequest
+    ) -> dict[str, Any]:
+        if request.action == "complete":
+            return {"status": TaskStatus.done}
+        if request.action == "move":
+            changes: dict[str, Any] = {"project_id": request.project_id}
+            if request.section_id is not None:
+                changes["section_id"] = request.section_id
+            return changes
+        # label: the caller's labels on the task, plus and minus.
+        current = await self._repo.read(conn, user_id, task_id)
+        if current is None:
+            raise TaskNotFound("No task with this id.")
+        mine = {uuid.UUID(str(label)) for label in current.labels}
+        mine |= set(request.add_labels)
+        mine -= set(request.remove_labels)
+        return {"labels": sorted(mine)}
 
     async def restore(self, user_id: uuid.UUID, task_id: uuid.UUID) -> TaskBody:
         now = utcnow()
