@@ -291,6 +291,41 @@ async def read_activity(w: World, r: str) -> httpx.Response:
     return await w.client.get(f"{API}/tasks/{w.task}/activity", headers=_as(w, r))
 
 
+async def delete_owners_comment(w: World, r: str) -> httpx.Response:
+    return await w.client.delete(f"{API}/tasks/{w.task}/comments/{w.comment}", headers=_as(w, r))
+
+
+async def set_reminder(w: World, r: str) -> httpx.Response:
+    return await w.client.post(
+        f"{API}/tasks/{w.task}/reminders",
+        json={"remind_at": "2030-01-01T09:00:00Z"},
+        headers=_as(w, r),
+    )
+
+
+async def bulk_complete(w: World, r: str) -> httpx.Response:
+    return await w.client.post(
+        f"{API}/tasks/bulk",
+        json={"action": "complete", "items": [{"id": w.task}, {"id": w.subtask}]},
+        headers=_as(w, r),
+    )
+
+
+async def bulk_move_in(w: World, r: str) -> httpx.Response:
+    return await w.client.post(
+        f"{API}/tasks/bulk",
+        json={"action": "move", "items": [{"id": w.own_task[r]}], "project_id": w.project},
+        headers=_as(w, r),
+    )
+
+
+async def restore_task(w: World, r: str) -> httpx.Response:
+    # The owner trashes it; then each role tries to restore it.
+    deleted = await w.client.delete(f"{API}/tasks/{w.subtask}", headers=_as(w, "owner"))
+    assert deleted.status_code == 204, deleted.text
+    return await w.client.post(f"{API}/tasks/{w.subtask}/restore", headers=_as(w, r))
+
+
 # Expected status by role: owner, editor, viewer, outsider.
 MATRIX: dict[str, tuple[Op, tuple[int, int, int, int]]] = {
     "read task": (read_task, (200, 200, 200, 404)),
@@ -320,10 +355,19 @@ MATRIX: dict[str, tuple[Op, tuple[int, int, int, int]]] = {
     "read comments": (read_comments, (200, 200, 200, 404)),
     "post comment": (post_comment, (201, 201, 403, 404)),
     "edit owner's comment": (edit_owners_comment, (200, 403, 403, 404)),
+    "delete owner's comment": (delete_owners_comment, (204, 403, 403, 404)),
     "read activity": (read_activity, (200, 200, 200, 404)),
+    "set own reminder": (set_reminder, (201, 201, 201, 404)),
+    "bulk complete": (bulk_complete, (200, 200, 409, 409)),
+    "bulk move in": (bulk_move_in, (200, 200, 409, 409)),
+    "restore task": (restore_task, (200, 200, 403, 404)),
 }
 # An outsider listing with P's id gets an empty page (a filter on what they see), not P's.
-SLUGS = {403: ("insufficient-role", "not-comment-author"), 404: None, 409: ("owner-must-transfer",)}
+SLUGS = {
+    403: ("insufficient-role", "not-comment-author"),
+    404: None,
+    409: ("owner-must-transfer", "bulk-failed"),
+}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -343,6 +387,11 @@ async def test_role_operation_matrix(world: World, operation: str, role: str) ->
             rest = str({k: v for k, v in body.items() if k != "instance"})
             assert world.project not in rest
             assert world.task not in rest
+    if status == 409 and operation.startswith("bulk"):
+        # Nothing applied; each item fails as the single operation would.
+        expected_item = "insufficient-role" if role == "viewer" else "not-found"
+        for item in response.json()["results"]:
+            assert item["type"].endswith(expected_item), item
     if operation == "list project's tasks":
         ids = {t["id"] for t in response.json()["items"]}
         assert (world.task in ids) == (role != "outsider")
