@@ -148,9 +148,10 @@ async def test_a_stale_replica_serves_others_but_never_hides_your_own_writes(
             # the lag limit, Bob's reads are the replica's, which has not replayed it...
             await _on(
                 pair.primary_url,
-                "INSERT INTO tasks (id, owner_id, title, description, status, priority, "
-                "position, version, created_at, updated_at) VALUES ($1, $2, 'behind his back', "
-                "'', 'todo', 0, 1, 1, now(), now())",
+                "INSERT INTO tasks (id, project_id, created_by, title, description, status, "
+                "priority, position, version, created_at, updated_at) VALUES ($1, "
+                "(SELECT id FROM projects WHERE owner_id = $2 AND is_inbox), $2, "
+                "'behind his back', '', 'todo', 0, 1, 1, now(), now())",
                 uuid.uuid4(),
                 uuid.UUID(bob_id),
             )

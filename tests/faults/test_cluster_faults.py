@@ -200,7 +200,7 @@ async def _check_acknowledged_writes(cluster: Cluster, load: Load) -> None:
         for worker in load.workers:
             rows = await primary.fetch(
                 "SELECT t.id::text AS id, t.title, t.description FROM tasks t "
-                "JOIN users u ON u.id = t.owner_id WHERE u.email = $1",
+                "JOIN users u ON u.id = t.created_by WHERE u.email = $1",
                 worker.email,
             )
             stored = {row["id"]: row for row in rows}
