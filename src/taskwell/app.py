@@ -20,6 +20,7 @@ from taskwell.audit.routes import router as audit_router
 from taskwell.auth.cookie_routes import router as cookie_router
 from taskwell.auth.routes import router as auth_router
 from taskwell.auth.totp_routes import router as totp_router
+from taskwell.changes.routes import router as sync_router
 from taskwell.comments.routes import router as comments_router
 from taskwell.context import AppContext
 from taskwell.db.engine import Database
@@ -44,6 +45,7 @@ from taskwell.projects.routes import trash_router
 from taskwell.reminders.routes import router as reminders_router
 from taskwell.rum.routes import BODY_LIMITS as RUM_BODY_LIMITS
 from taskwell.rum.routes import router as rum_router
+from taskwell.search.routes import router as search_router
 from taskwell.settings import Environment, Settings
 from taskwell.tasks.routes import hot_routes as hot_task_routes
 from taskwell.tasks.routes import router as tasks_router
@@ -126,7 +128,9 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
         labels_router,
         comments_router,
         activity_router,
+        search_router,
         reminders_router,
+        sync_router,
         api_keys_router,
         audit_router,
         rum_router,

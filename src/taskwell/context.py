@@ -22,6 +22,8 @@ from taskwell.auth.session_store import SessionStore
 from taskwell.auth.session_store_sql import SqlSessionStore
 from taskwell.auth.tokens import TokenCodec
 from taskwell.auth.totp import TotpService
+from taskwell.changes.feed import ChangeFeed
+from taskwell.changes.service import SyncService
 from taskwell.comments.service import CommentService
 from taskwell.crypto import Encryptor
 from taskwell.db.engine import Database
@@ -32,6 +34,7 @@ from taskwell.labels.service import LabelService
 from taskwell.projects.access import ProjectAccess
 from taskwell.projects.service import ProjectService
 from taskwell.reminders.service import ReminderService
+from taskwell.search.service import SearchService
 from taskwell.settings import Settings
 from taskwell.tasks.repository import TaskRepository
 from taskwell.tasks.service import TaskService
@@ -63,7 +66,9 @@ class AppContext:
     labels: LabelService
     activity: ActivityLog
     comments: CommentService
+    search: SearchService
     reminders: ReminderService
+    sync: SyncService
 
     @classmethod
     @asynccontextmanager
@@ -137,9 +142,10 @@ class AppContext:
         )
         access = ProjectAccess(db)
         activity = ActivityLog(db, access, settings)
-        labels = LabelService(settings, db)
-        tasks = TaskService(settings, db, TaskRepository(db), access, activity, labels, reads)
-        projects = ProjectService(settings, db, access, tasks.changed_for)
+        feed = ChangeFeed(db.dialect.name)
+        labels = LabelService(settings, db, feed)
+        tasks = TaskService(settings, db, TaskRepository(db), access, activity, labels, feed, reads)
+        projects = ProjectService(settings, db, access, tasks.changed_for, feed)
         auth.on_register(projects.create_inbox)
         return cls(
             settings=settings,
@@ -159,7 +165,9 @@ class AppContext:
             projects=projects,
             labels=labels,
             activity=activity,
-            comments=CommentService(settings, db, access, activity),
+            comments=CommentService(settings, db, access, activity, feed),
+            sync=SyncService(settings, db, feed),
+            search=SearchService(settings, db),
             reminders=ReminderService(settings, db, access),
         )
 

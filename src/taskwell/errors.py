@@ -157,6 +157,7 @@ _PROBLEM_DESCRIPTIONS = {
     403: "The credentials may not do this (API key scope, or a signed-in session needed)",
     404: "Not found (or not yours)",
     409: "Conflicts with the current state",
+    410: "Gone: what it refers to is no longer kept",
     412: "If-Match names a version that is no longer current",
     413: "The request body is too large",
     422: "A field is not valid; `errors` names each one",

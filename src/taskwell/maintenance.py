@@ -33,6 +33,7 @@ async def run_once(ctx: AppContext) -> dict[str, int]:
     # Tasks first: a purged project takes its tasks along by cascade anyway.
     done["trashed_tasks"] = await ctx.tasks.purge_trash(now)
     done["trashed_projects"] = await ctx.projects.purge_trash(now)
+    done["changes"] = await ctx.sync.purge()
     return done
 
 

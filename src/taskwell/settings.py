@@ -167,10 +167,20 @@ class Settings(BaseSettings):
     projects_max_per_user: int = Field(default=1_000, ge=1, le=100_000)
     members_max_per_project: int = Field(default=250, ge=2, le=10_000)
     sections_max_per_project: int = Field(default=200, ge=1, le=10_000)
+    # Incremental sync (GET /sync): changes are kept this long (older tokens answer 410), and
+    # one answer holds at most this many changes by default / at most.
+    sync_retention_days: int = Field(default=30, ge=1, le=3_650)
+    sync_page_default: int = Field(default=500, ge=1)
+    sync_page_max: int = Field(default=1_000, ge=1)
     # Reminders one user may set on one task.
     reminders_max_per_task: int = Field(default=10, ge=1, le=1_000)
     # Deleted tasks and projects stay restorable this long, then maintenance purges them.
     trash_retention_days: int = Field(default=30, ge=1, le=3_650)
+
+    # Search (GET /search): hits ranked and paged per query (the best this many), and the
+    # longest query text accepted.
+    search_max_results: int = Field(default=500, ge=1, le=10_000)
+    search_query_max_length: int = Field(default=200, ge=1, le=1_000)
 
     # Labels one user may own: GET /labels answers with all of them, unpaged.
     labels_max_per_user: int = Field(default=500, ge=1, le=10_000)

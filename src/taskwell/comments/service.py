@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskwell.activity.service import ActivityLog
+from taskwell.changes.feed import DELETE, UPSERT, ChangeFeed
 from taskwell.comments.repository import CommentRepository
 from taskwell.comments.schemas import FIELDS, comment_dict
 from taskwell.db.engine import Database
@@ -57,8 +58,14 @@ class CommentBody:
 
 class CommentService:
     def __init__(
-        self, settings: Settings, db: Database, access: ProjectAccess, activity: ActivityLog
+        self,
+        settings: Settings,
+        db: Database,
+        access: ProjectAccess,
+        activity: ActivityLog,
+        feed: ChangeFeed,
     ) -> None:
+        self._feed = feed
         self._db = db
         self._access = access
         self._activity = activity
@@ -82,8 +89,9 @@ class CommentService:
 
     async def create(self, user_id: uuid.UUID, task_id: uuid.UUID, text: str) -> CommentBody:
         now = utcnow()
+        comment_id = uuid.uuid4()
         row = {
-            "id": uuid.uuid4(),
+            "id": comment_id,
             "task_id": task_id,
             "author_id": user_id,
             "body": text,
@@ -92,8 +100,11 @@ class CommentService:
             "updated_at": now,
         }
         async with self._db.transaction(reader=user_id) as conn:
-            await self._access.task(conn, user_id, task_id, WRITE, "comment on this task")
+            grant = await self._access.task(conn, user_id, task_id, WRITE, "comment on this task")
             await self._repo.insert(conn, row)
+            await self._feed.record(
+                conn, "comment", [comment_id], UPSERT, now=now, project_id=grant.project_id
+            )
             await self._activity.record(
                 conn,
                 task_id=task_id,
@@ -114,8 +125,13 @@ class CommentService:
     ) -> CommentBody:
         now = utcnow()
         async with self._db.transaction(reader=user_id) as conn:
-            current = await self._own(conn, user_id, task_id, comment_id, expected_versions)
+            current, project_id = await self._own(
+                conn, user_id, task_id, comment_id, expected_versions
+            )
             row = await self._repo.update_body(conn, comment_id, text, now)
+            await self._feed.record(
+                conn, "comment", [comment_id], UPSERT, now=now, project_id=project_id
+            )
             await self._activity.record(
                 conn,
                 task_id=task_id,
@@ -137,8 +153,13 @@ class CommentService:
         expected_versions: frozenset[int] | None,
     ) -> None:
         async with self._db.transaction(reader=user_id) as conn:
-            await self._own(conn, user_id, task_id, comment_id, expected_versions)
+            _row, project_id = await self._own(
+                conn, user_id, task_id, comment_id, expected_versions
+            )
             await self._repo.delete(conn, comment_id)
+            await self._feed.record(
+                conn, "comment", [comment_id], DELETE, now=utcnow(), project_id=project_id
+            )
             # The id only, never the text: a deleted comment must not live on in the history.
             await self._activity.record(
                 conn,
@@ -156,9 +177,10 @@ class CommentService:
         task_id: uuid.UUID,
         comment_id: uuid.UUID,
         expected_versions: frozenset[int] | None,
-    ) -> Sequence[Any]:
-        """The caller's own comment on a task they may still write to, locked, at a version
-        If-Match accepts; otherwise the problem that says which of these it is not."""
+    ) -> tuple[Sequence[Any], uuid.UUID]:
+        """The caller's own comment (and its project) on a task they may still write to,
+        locked, at a version If-Match accepts; otherwise the problem that says which of these
+        it is not."""
         grant = await self._access.task(conn, user_id, task_id, READ, "change comments")
         row = await self._repo.lock(conn, task_id, comment_id)
         if row is None:
@@ -174,4 +196,4 @@ class CommentService:
                 extra={"current_version": version},
                 headers={"ETag": version_etag(version)},
             )
-        return row
+        return row, grant.project_id

@@ -4,6 +4,7 @@ from taskwell.activity import models as activity_models
 from taskwell.apikeys import models as api_key_models
 from taskwell.audit import models as audit_models
 from taskwell.auth import models as auth_models
+from taskwell.changes import models as change_models
 from taskwell.comments import models as comment_models
 from taskwell.db import idempotency
 from taskwell.db.types import metadata
@@ -18,6 +19,7 @@ __all__ = [
     "api_key_models",
     "audit_models",
     "auth_models",
+    "change_models",
     "comment_models",
     "idempotency",
     "label_models",

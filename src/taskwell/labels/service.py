@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from taskwell.changes.feed import DELETE, UPSERT, ChangeFeed
 from taskwell.db.engine import Database
 from taskwell.db.types import utcnow
 from taskwell.errors import Conflict, NotFound, VersionMismatch
@@ -65,8 +66,9 @@ def _same_name(name: str) -> str:
 
 
 class LabelService:
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, feed: ChangeFeed) -> None:
         self._db = db
+        self._feed = feed
         self._max_per_user = settings.labels_max_per_user
         self._list = db.prepare(sa.select(*_COLUMNS).where(_L.c.owner_id == _OWNER))
         self._get = db.prepare(sa.select(*_COLUMNS).where(_L.c.id == _ID, _L.c.owner_id == _OWNER))
@@ -107,6 +109,7 @@ class LabelService:
                     updated_at=now,
                 )
             )
+            await self._feed.record(conn, "label", [label.id], UPSERT, now=now, user_id=owner_id)
         return label
 
     async def update(
@@ -132,6 +135,9 @@ class LabelService:
                     .returning(*_COLUMNS)
                 )
             ).one()
+            await self._feed.record(
+                conn, "label", [label_id], UPSERT, now=utcnow(), user_id=owner_id
+            )
         return _label(row)
 
     async def delete(
@@ -141,6 +147,10 @@ class LabelService:
         async with self._db.transaction(reader=owner_id) as conn:
             await self._locked(conn, owner_id, label_id, expected_versions, for_delete=True)
             await conn.execute(sa.delete(_L).where(_L.c.id == label_id))
+            # Clients drop it from their tasks' `labels` too.
+            await self._feed.record(
+                conn, "label", [label_id], DELETE, now=utcnow(), user_id=owner_id
+            )
 
     async def owned(
         self, conn: AsyncConnection, owner_id: uuid.UUID, label_ids: Sequence[uuid.UUID]

@@ -255,7 +255,8 @@ class ProjectRepository:
 
     async def remove_member(
         self, conn: AsyncConnection, project_id: uuid.UUID, user_id: uuid.UUID, now: datetime
-    ) -> None:
+    ) -> builtins.list[uuid.UUID]:
+        """The member goes; the ids of the tasks they were assigned there come back."""
         m, t = project_members, tasks
         await conn.execute(sa.delete(m).where(m.c.project_id == project_id, m.c.user_id == user_id))
         # Their reminders on its tasks and their assignments there end with their membership.
@@ -265,11 +266,21 @@ class ProjectRepository:
                 reminders.c.user_id == user_id, reminders.c.task_id.in_(in_project)
             )
         )
+        assigned = list(
+            (
+                await conn.execute(
+                    sa.select(t.c.id).where(
+                        t.c.project_id == project_id, t.c.assignee_id == user_id
+                    )
+                )
+            ).scalars()
+        )
         await conn.execute(
             sa.update(t)
             .where(t.c.project_id == project_id, t.c.assignee_id == user_id)
             .values(assignee_id=None, version=t.c.version + 1, updated_at=now)
         )
+        return assigned
 
     # Sections
 
@@ -352,19 +363,23 @@ class ProjectRepository:
         section_id: uuid.UUID,
         expected_versions: frozenset[int] | None,
         now: datetime,
-    ) -> bool:
+    ) -> builtins.list[uuid.UUID] | None:
+        """The ids of the tasks the section held, or None when its version did not match."""
         s, t = sections, tasks
         stmt = sa.delete(s).where(s.c.id == section_id)
         if expected_versions is not None:
             stmt = stmt.where(s.c.version.in_(sorted(expected_versions)))
         # Its tasks stay in the project, out of any section; their versions move on, so a
         # client holding an old copy learns of the change.
+        held = list(
+            (await conn.execute(sa.select(t.c.id).where(t.c.section_id == section_id))).scalars()
+        )
         await conn.execute(
             sa.update(t)
             .where(t.c.section_id == section_id)
             .values(section_id=None, version=t.c.version + 1, updated_at=now)
         )
-        return bool((await conn.execute(stmt)).rowcount)
+        return held if (await conn.execute(stmt)).rowcount else None
 
 
 def _section(row: Sequence[Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from taskwell.changes.feed import DELETE, UPSERT, ChangeFeed
 from taskwell.db.engine import Database
 from taskwell.db.types import utcnow
 from taskwell.errors import Conflict, NotFound, VersionMismatch
@@ -84,7 +85,9 @@ class ProjectService:
         db: Database,
         access: ProjectAccess,
         changed_for: Changed,
+        feed: ChangeFeed,
     ) -> None:
+        self._feed = feed
         self._db = db
         self._access = access
         self._repo = ProjectRepository()
@@ -136,6 +139,7 @@ class ProjectService:
                 is_inbox=False,
                 now=now,
             )
+            await self._project_changed(conn, project_id, now)
             found = await self._repo.get(conn, user_id, project_id)
         assert found is not None
         return found
@@ -160,6 +164,9 @@ class ProjectService:
                 await self._repo.set_position(
                     conn, project_id, user_id, float(changes.pop("position"))
                 )
+                await self._feed.record(
+                    conn, "project", [project_id], UPSERT, now=now, user_id=user_id
+                )
             values: dict[str, Any] = {}
             if changes:
                 grant.require(MANAGE, "rename, recolour or archive the project")
@@ -173,6 +180,7 @@ class ProjectService:
                     values["archived_at"] = now if changes["archived"] else None
             if values:
                 await self._repo.update(conn, project_id, values, None, now)
+                await self._project_changed(conn, project_id, now)
                 if "archived_at" in values:  # its tasks leave or rejoin the lists
                     readers = await self._access.members(conn, project_id)
             found = await self._repo.get(conn, user_id, project_id)
@@ -194,6 +202,9 @@ class ProjectService:
                 conn, project_id, {"deleted_at": now}, expected_versions, now
             ):
                 raise self._conflict(await self._repo.version(conn, project_id))
+            await self._feed.record(
+                conn, "project", [project_id], DELETE, now=now, project_id=project_id
+            )
             readers = await self._access.members(conn, project_id)
         await self._changed_for(readers)
 
@@ -203,6 +214,7 @@ class ProjectService:
             if not await self._repo.trashed(conn, user_id, project_id):
                 raise ProjectNotFound("No project of yours with this id in the trash.")
             await self._repo.restore(conn, project_id, now)
+            await self._project_changed(conn, project_id, now)
             readers = await self._access.members(conn, project_id)
             found = await self._repo.get(conn, user_id, project_id)
         assert found is not None
@@ -253,6 +265,7 @@ class ProjectService:
                 raise ProjectLimit("This user is a member of as many projects as allowed.")
             position = await self._repo.next_member_position(conn, invitee)
             await self._repo.add_member(conn, project_id, invitee, invite.role, position, now)
+            await self._project_changed(conn, project_id, now)
             members = await self._repo.members(conn, project_id)
         await self._changed_for(m["user_id"] for m in members)
         return next(m for m in members if m["user_id"] == invitee)
@@ -268,6 +281,7 @@ class ProjectService:
             if current == Role.owner:
                 raise OwnerMustTransfer("The owner's role changes only by a transfer.")
             await self._repo.set_role(conn, project_id, member_id, role)
+            await self._project_changed(conn, project_id, utcnow())
             members = await self._repo.members(conn, project_id)
         await self._changed_for([member_id])
         return next(m for m in members if m["user_id"] == member_id)
@@ -290,7 +304,15 @@ class ProjectService:
                     "Transfer the project to another member first (POST .../transfer)."
                 )
             readers = await self._access.members(conn, grant.project_id)
-            await self._repo.remove_member(conn, project_id, member_id, now)
+            unassigned = await self._repo.remove_member(conn, project_id, member_id, now)
+            # Gone for them; changed (its members, their tasks) for everyone left.
+            await self._feed.record(
+                conn, "project", [project_id], DELETE, now=now, user_id=member_id
+            )
+            await self._project_changed(conn, project_id, now)
+            await self._feed.record(
+                conn, "task", unassigned, UPSERT, now=now, project_id=project_id
+            )
         await self._changed_for(readers)
 
     async def transfer(
@@ -307,11 +329,19 @@ class ProjectService:
                 await self._repo.set_role(conn, project_id, user_id, Role.editor)
                 await self._repo.set_role(conn, project_id, new_owner, Role.owner)
                 await self._repo.update(conn, project_id, {"owner_id": new_owner}, None, now)
+                await self._project_changed(conn, project_id, now)
             found = await self._repo.get(conn, user_id, project_id)
             readers = await self._access.members(conn, project_id)
         assert found is not None
         await self._changed_for(readers)
         return found
+
+    async def _project_changed(
+        self, conn: AsyncConnection, project_id: uuid.UUID, now: datetime
+    ) -> None:
+        await self._feed.record(
+            conn, "project", [project_id], UPSERT, now=now, project_id=project_id
+        )
 
     async def _not_inbox(
         self, conn: AsyncConnection, user_id: uuid.UUID, project_id: uuid.UUID
@@ -344,6 +374,9 @@ class ProjectService:
             section_id = await self._repo.insert_section(
                 conn, project_id, payload.name, float(position), now
             )
+            await self._feed.record(
+                conn, "section", [section_id], UPSERT, now=now, project_id=project_id
+            )
             found = await self._repo.section(conn, project_id, section_id)
         assert found is not None
         return found
@@ -368,6 +401,10 @@ class ProjectService:
                 conn, section_id, values, expected_versions, now
             ):
                 raise self._conflict(current["version"])
+            if values:
+                await self._feed.record(
+                    conn, "section", [section_id], UPSERT, now=now, project_id=project_id
+                )
             if (
                 not values
                 and expected_versions is not None
@@ -389,8 +426,13 @@ class ProjectService:
             grant = await self._access.project(conn, user_id, project_id, READ, "see it")
             current = await self._section(conn, project_id, section_id)
             grant.require(WRITE, "delete sections")
-            if not await self._repo.delete_section(conn, section_id, expected_versions, now):
+            held = await self._repo.delete_section(conn, section_id, expected_versions, now)
+            if held is None:
                 raise self._conflict(current["version"])
+            await self._feed.record(
+                conn, "section", [section_id], DELETE, now=now, project_id=project_id
+            )
+            await self._feed.record(conn, "task", held, UPSERT, now=now, project_id=project_id)
             readers = await self._access.members(conn, project_id)
         await self._changed_for(readers)
 

@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from taskwell.changes.feed import DELETE, UPSERT, ChangeFeed
 from taskwell.db import idempotency
 from taskwell.db.engine import Database
 from taskwell.db.pagination import decode_cursor, encode_cursor, page_size
@@ -138,8 +139,10 @@ class TaskService:
         access: ProjectAccess,
         activity: ActivityLog,
         labels: LabelService,
+        feed: ChangeFeed,
         reads: CachedReads | None = None,
     ) -> None:
+        self._feed = feed
         self._db = db
         self._repo = repo
         self._access = access
@@ -317,6 +320,7 @@ class TaskService:
             "updated_at": now,
         }
         await self._repo.insert(conn, row)
+        await self._feed.record(conn, "task", [row["id"]], UPSERT, now=now, project_id=project_id)
         await self._repo.set_labels(conn, row["id"], user_id, label_ids)
         await self._activity.record(
             conn,
@@ -395,13 +399,20 @@ class TaskService:
             next_id = await self._next_occurrence(conn, user_id, task_id, now)
         moved_to = values.get("project_id", before.project_id)
         if moved_to != before.project_id:
-            await self._repo.move_descendants(
-                conn, await self._repo.subtree(conn, task_id), moved_to, now
+            descendants = await self._repo.subtree(conn, task_id)
+            await self._repo.move_descendants(conn, descendants, moved_to, now)
+            moved = [task_id, *descendants]
+            # Gone for the old project's members, there for the new one's.
+            await self._feed.record(
+                conn, "task", moved, DELETE, now=now, project_id=before.project_id
             )
+            await self._feed.record(conn, "task", moved, UPSERT, now=now, project_id=moved_to)
         if values.get("status") == TaskStatus.done.value and children is ChildrenOnDone.complete:
-            for child in await self._repo.complete(
+            completed = await self._repo.complete(
                 conn, await self._repo.subtree(conn, task_id), now
-            ):
+            )
+            await self._feed.record(conn, "task", completed, UPSERT, now=now, project_id=moved_to)
+            for child in completed:
                 await self._activity.record(
                     conn,
                     task_id=child,
@@ -423,7 +434,9 @@ class TaskService:
             changes=_diff(before, after, values, labels),
             now=now,
         )
+        await self._feed.record(conn, "task", [task_id], UPSERT, now=now, project_id=moved_to)
         if next_id is not None:
+            await self._feed.record(conn, "task", [next_id], UPSERT, now=now, project_id=moved_to)
             await self._activity.record(
                 conn,
                 task_id=next_id,
@@ -619,6 +632,7 @@ class TaskService:
         now: datetime,
     ) -> builtins.list[uuid.UUID]:
         grant = await self._access.task(conn, user_id, task_id, WRITE, "delete tasks")
+        descendants = await self._repo.subtree(conn, task_id)
         if not await self._repo.trash(conn, task_id, expected_versions, now):
             current = await self._repo.read(conn, user_id, task_id)
             if current is None:
@@ -626,6 +640,9 @@ class TaskService:
             raise self._conflict(current.version)
         await self._activity.record(
             conn, task_id=task_id, actor_id=user_id, action="deleted", changes={}, now=now
+        )
+        await self._feed.record(
+            conn, "task", [task_id, *descendants], DELETE, now=now, project_id=grant.project_id
         )
         return await self._access.members(conn, grant.project_id)
 
@@ -700,6 +717,8 @@ class TaskService:
                 conn, parent_id, project_id
             )
             await self._repo.restore(conn, task_id, deleted_at, detach, now)
+            restored = [task_id, *await self._repo.subtree(conn, task_id)]
+            await self._feed.record(conn, "task", restored, UPSERT, now=now, project_id=project_id)
             await self._activity.record(
                 conn, task_id=task_id, actor_id=user_id, action="restored", changes={}, now=now
             )
