@@ -108,6 +108,22 @@ class ProjectAccess:
             raise TaskNotFound("No task with this id.")
         return Grant(row[0], Role(row[1])).require(allowed, what)
 
+    async def lock(self, conn: AsyncConnection, *project_ids: uuid.UUID) -> None:
+        """Serialise changes to the shape of these projects (their task trees, their members,
+        their settings) until the transaction ends: a check (no cycle, still a member, the
+        version If-Match named) then stays true until the write it guards commits.
+
+        FOR NO KEY UPDATE: task inserts and updates still take their foreign-key share locks
+        on the project row meanwhile. Several projects are locked in id order, so two moves
+        in opposite directions cannot deadlock. SQLite renders no lock: writers take turns.
+        """
+        for project_id in sorted(set(project_ids), key=str):
+            await conn.execute(
+                sa.select(projects.c.id)
+                .where(projects.c.id == project_id)
+                .with_for_update(key_share=True)
+            )
+
     async def inbox(self, conn: AsyncConnection, user_id: uuid.UUID) -> uuid.UUID:
         """The user's Inbox: made at registration, never trashed or given away."""
         found = await conn.execute(

@@ -156,8 +156,11 @@ class ProjectService:
         readers: builtins.list[uuid.UUID] = [user_id]
         async with self._db.transaction(reader=user_id) as conn:
             grant = await self._access.project(conn, user_id, project_id, READ, "see it")
+            # Locked, so the version If-Match names is still the one written over.
+            await self._access.lock(conn, project_id)
             current = await self._repo.get(conn, user_id, project_id)
-            assert current is not None
+            if current is None:
+                raise ProjectNotFound("No project with this id.")
             if expected_versions is not None and current["version"] not in expected_versions:
                 raise self._conflict(current["version"])
             if "position" in changes:  # each member's own sidebar order
@@ -194,6 +197,7 @@ class ProjectService:
         now = utcnow()
         async with self._db.transaction(reader=user_id) as conn:
             await self._access.project(conn, user_id, project_id, MANAGE, "delete the project")
+            await self._access.lock(conn, project_id)
             current = await self._repo.get(conn, user_id, project_id)
             assert current is not None
             if current["is_inbox"]:
@@ -249,6 +253,9 @@ class ProjectService:
         now = utcnow()
         async with self._db.transaction(reader=user_id) as conn:
             await self._access.project(conn, user_id, project_id, MANAGE, "add members")
+            # Membership changes of one project take turns: two invitations of one user
+            # cannot both pass the check below.
+            await self._access.lock(conn, project_id)
             await self._not_inbox(conn, user_id, project_id)
             invitee = await self._repo.active_user_by_email(conn, normalise_email(invite.email))
             if invitee is None:
@@ -275,6 +282,8 @@ class ProjectService:
     ) -> dict[str, Any]:
         async with self._db.transaction(reader=user_id) as conn:
             await self._access.project(conn, user_id, project_id, MANAGE, "change roles")
+            await self._access.lock(conn, project_id)
+            await self._access.project(conn, user_id, project_id, MANAGE, "change roles")
             current = await self._repo.member_role(conn, project_id, member_id)
             if current is None:
                 raise MemberNotFound("This user is not a member of the project.")
@@ -296,6 +305,7 @@ class ProjectService:
                 grant = await self._access.project(
                     conn, user_id, project_id, MANAGE, "remove members"
                 )
+            await self._access.lock(conn, project_id)
             current = await self._repo.member_role(conn, project_id, member_id)
             if current is None:
                 raise MemberNotFound("This user is not a member of the project.")
@@ -320,6 +330,10 @@ class ProjectService:
     ) -> dict[str, Any]:
         now = utcnow()
         async with self._db.transaction(reader=user_id) as conn:
+            await self._access.project(conn, user_id, project_id, MANAGE, "transfer it")
+            # Locked, then checked again: a transfer that ran meanwhile may have made the
+            # caller an editor.
+            await self._access.lock(conn, project_id)
             await self._access.project(conn, user_id, project_id, MANAGE, "transfer it")
             await self._not_inbox(conn, user_id, project_id)
             role = await self._repo.member_role(conn, project_id, new_owner)

@@ -71,7 +71,14 @@ class ReminderService:
                         "This task has no due; give remind_at instead.",
                         code="reference",
                     )
-                remind_at = due_at - timedelta(minutes=minutes)
+                try:
+                    remind_at = due_at - timedelta(minutes=minutes)
+                except OverflowError:
+                    raise ValidationFailed(
+                        "minutes_before",
+                        "That is before the earliest time there is; give a smaller number.",
+                        code="range",
+                    ) from None
             else:
                 remind_at = values["remind_at"]
             row = {

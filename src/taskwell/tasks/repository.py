@@ -406,17 +406,17 @@ class TaskRepository:
             stmt = stmt.where(t.c.deleted_at.is_(None))
         return list((await conn.execute(stmt)).scalars())
 
-    async def height(self, conn: AsyncConnection, task_id: uuid.UUID) -> int:
-        """Levels of live subtasks below the task (0 for a task without any)."""
+    async def height(self, conn: AsyncConnection, task_id: uuid.UUID, *, live: bool = False) -> int:
+        """Levels of subtasks below the task (0 for a task without any). Trashed ones count
+        too unless `live`: they may be restored, and must fit when they are."""
         t = tasks
-        top = sa.select(t.c.id, sa.literal(1).label("depth")).where(
-            t.c.parent_id == task_id, t.c.deleted_at.is_(None)
-        )
+        alive = t.c.deleted_at.is_(None) if live else sa.true()
+        top = sa.select(t.c.id, sa.literal(1).label("depth")).where(t.c.parent_id == task_id, alive)
         tree = top.cte("tree", recursive=True)
         step = (
             sa.select(t.c.id, (tree.c.depth + 1).label("depth"))
             .join(tree, t.c.parent_id == tree.c.id)
-            .where(tree.c.depth < MAX_DEPTH + 1, t.c.deleted_at.is_(None))
+            .where(tree.c.depth < MAX_DEPTH + 1, alive)
         )
         tree = tree.union_all(step)
         found = (await conn.execute(sa.select(sa.func.max(tree.c.depth)))).scalar_one()
@@ -631,7 +631,7 @@ class TaskRepository:
             await conn.execute(
                 sa.update(r)
                 .where(r.c.id == reminder_id)
-                .values(remind_at=due_at - timedelta(minutes=minutes))
+                .values(remind_at=minutes_before(due_at, minutes))
             )
 
     async def insert_next_occurrence(
@@ -655,7 +655,10 @@ class TaskRepository:
             shift = due_at - done.due_at
         start_date = done.start_date
         if start_date is not None and shift is not None:
-            start_date = (datetime.combine(start_date, time(), UTC) + shift).date()
+            try:
+                start_date = (datetime.combine(start_date, time(), UTC) + shift).date()
+            except OverflowError:  # past year 9999: the occurrence has no start date
+                start_date = None
         await conn.execute(
             sa.insert(t).values(
                 id=new_id,
@@ -702,7 +705,7 @@ class TaskRepository:
                     id=uuid.uuid4(),
                     task_id=new_id,
                     user_id=user_id,
-                    remind_at=due_at - timedelta(minutes=minutes),
+                    remind_at=minutes_before(due_at, minutes),
                     minutes_before=minutes,
                     created_at=now,
                 )
@@ -712,10 +715,40 @@ class TaskRepository:
         )
         return new_id
 
-    async def purge(self, conn: AsyncConnection, before: datetime) -> int:
+    async def purge(
+        self, conn: AsyncConnection, before: datetime, now: datetime
+    ) -> tuple[int, builtins.list[tuple[uuid.UUID, uuid.UUID]]]:
+        """Trashed tasks past the retention go for good. Tasks still pointing at one as their
+        next occurrence lose the link, with a new version: (how many went, (task, project)
+        of each task that changed)."""
         t = tasks
+        expired = sa.select(t.c.id).where(t.c.deleted_at < before)
+        pointing = (
+            await conn.execute(
+                sa.select(t.c.id, t.c.project_id).where(
+                    t.c.next_occurrence_id.in_(expired), t.c.deleted_at.is_(None)
+                )
+            )
+        ).all()
+        if pointing:
+            await conn.execute(
+                sa.update(t)
+                .where(t.c.id.in_([row[0] for row in pointing]))
+                .values(next_occurrence_id=None, version=t.c.version + 1, updated_at=now)
+            )
         result = await conn.execute(sa.delete(t).where(t.c.deleted_at < before))
-        return int(result.rowcount or 0)
+        return int(result.rowcount or 0), [(row[0], row[1]) for row in pointing]
+
+
+EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
+
+
+def minutes_before(due_at: datetime, minutes: int) -> datetime:
+    """A reminder's time; before the first representable instant it is that instant."""
+    try:
+        return due_at - timedelta(minutes=minutes)
+    except OverflowError:
+        return EARLIEST
 
 
 def utc(value: datetime | None) -> datetime | None:

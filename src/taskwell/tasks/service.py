@@ -58,6 +58,8 @@ _PRIORITIES = frozenset(int(p) for p in Priority)
 # Fields whose change is a move (recorded as such in the activity).
 _MOVE_FIELDS = frozenset({"project_id", "section_id", "parent_id"})
 _DUE_FIELDS = frozenset({"due_at", "due_date", "due_timezone", "recurrence"})
+# Changes that must be checked against the project's tree or members under its lock.
+_SHAPE_FIELDS = frozenset({"parent_id", "assignee_id", "project_id"})
 
 
 class _Rollback(Exception):
@@ -283,6 +285,8 @@ class TaskService:
         if project_id is None:
             project_id = await self._access.inbox(conn, user_id)
         await self._access.project(conn, user_id, project_id, WRITE, "add tasks")
+        if values.get("parent_id") is not None or values.get("assignee_id") is not None:
+            await self._access.lock(conn, project_id)
         section_id = values.get("section_id")
         if section_id is not None:
             await self._check_section(conn, project_id, section_id)
@@ -345,6 +349,8 @@ class TaskService:
         children: ChildrenOnDone = ChildrenOnDone.complete,
     ) -> TaskBody:
         if not changes:
+            async with self._db.engine.connect() as conn:
+                await self._access.task(conn, user_id, task_id, WRITE, "change tasks")
             current = await self.get(user_id, task_id)
             if expected_versions is not None and current.version not in expected_versions:
                 raise self._conflict(current.version)
@@ -369,6 +375,11 @@ class TaskService:
     ) -> tuple[Task, set[uuid.UUID]]:
         """One patch inside the caller's transaction: the task after it, and who sees it."""
         grant = await self._access.task(conn, user_id, task_id, WRITE, "change tasks")
+        if _SHAPE_FIELDS & changes.keys():
+            # Tree, membership and project checks hold until this write commits.
+            await self._access.lock(
+                conn, grant.project_id, changes.get("project_id") or grant.project_id
+            )
         await self._repo.lock(conn, task_id)
         before = await self._repo.read(conn, user_id, task_id)
         if before is None:  # trashed between the two reads
@@ -413,6 +424,12 @@ class TaskService:
             )
             await self._feed.record(conn, "task", completed, UPSERT, now=now, project_id=moved_to)
             for child in completed:
+                # A recurring subtask completed with its parent goes on to its next occurrence.
+                following = await self._next_occurrence(conn, user_id, child, now)
+                if following is not None:
+                    await self._feed.record(
+                        conn, "task", [following], UPSERT, now=now, project_id=moved_to
+                    )
                 await self._activity.record(
                     conn,
                     task_id=child,
@@ -477,7 +494,7 @@ class TaskService:
         if values.get("section_id") is not None:
             await self._check_section(conn, project_id, values["section_id"])
         if values.get("parent_id") is not None:
-            height = await self._repo.height(conn, before.id)
+            height = await self._repo.height(conn, before.id, live=True)
             await self._check_parent(
                 conn, project_id, values["parent_id"], height=height, task_id=before.id
             )
@@ -620,7 +637,7 @@ class TaskService:
         """To the trash, with its subtasks; restorable until the retention period ends."""
         now = utcnow()
         async with self._db.transaction(reader=user_id) as conn:
-            readers = await self._trash(conn, user_id, task_id, expected_versions, now)
+            _gone, readers = await self._trash(conn, user_id, task_id, expected_versions, now)
         await self.changed_for(readers)
 
     async def _trash(
@@ -630,7 +647,8 @@ class TaskService:
         task_id: uuid.UUID,
         expected_versions: frozenset[int] | None,
         now: datetime,
-    ) -> builtins.list[uuid.UUID]:
+    ) -> tuple[builtins.list[uuid.UUID], builtins.list[uuid.UUID]]:
+        """To the trash with its subtasks: (the ids trashed, who sees the change)."""
         grant = await self._access.task(conn, user_id, task_id, WRITE, "delete tasks")
         descendants = await self._repo.subtree(conn, task_id)
         if not await self._repo.trash(conn, task_id, expected_versions, now):
@@ -644,7 +662,7 @@ class TaskService:
         await self._feed.record(
             conn, "task", [task_id, *descendants], DELETE, now=now, project_id=grant.project_id
         )
-        return await self._access.members(conn, grant.project_id)
+        return [task_id, *descendants], await self._access.members(conn, grant.project_id)
 
     async def bulk(self, user_id: uuid.UUID, request: BulkRequest) -> BulkResult:
         """One action on up to BULK_MAX tasks in one transaction: all of them, or (when any
@@ -654,6 +672,7 @@ class TaskService:
         readers: set[uuid.UUID] = set()
         failed = False
         seen: set[uuid.UUID] = set()
+        trashed: set[uuid.UUID] = set()
         try:
             async with self._db.transaction(reader=user_id) as conn:
                 for item in request.items:
@@ -665,7 +684,12 @@ class TaskService:
                     expected = None if item.version is None else frozenset({item.version})
                     try:
                         if request.action == "delete":
-                            readers.update(await self._trash(conn, user_id, item.id, expected, now))
+                            if item.id not in trashed:  # else: went with its parent
+                                gone, members = await self._trash(
+                                    conn, user_id, item.id, expected, now
+                                )
+                                trashed.update(gone)
+                                readers.update(members)
                             results.append({"id": item.id, "status": 204})
                             continue
                         changes = await self._bulk_changes(conn, user_id, item.id, request)
@@ -695,7 +719,10 @@ class TaskService:
             if request.section_id is not None:
                 changes["section_id"] = request.section_id
             return changes
-        # label: the caller's labels on the task, plus and minus.
+        # label: the caller's labels on the task, plus and minus, read under the task's lock
+        # so a concurrent change to them is not overwritten.
+        await self._access.task(conn, user_id, task_id, WRITE, "change tasks")
+        await self._repo.lock(conn, task_id)
         current = await self._repo.read(conn, user_id, task_id)
         if current is None:
             raise TaskNotFound("No task with this id.")
@@ -713,9 +740,15 @@ class TaskService:
             project_id, role, deleted_at, parent_id = found
             Grant(project_id, Role(role)).require(WRITE, "restore tasks")
             # Back under its parent if that is live, else at the top level.
+            await self._access.lock(conn, project_id)
             detach = parent_id is not None and not await self._repo.live_task_in(
                 conn, parent_id, project_id
             )
+            if parent_id is not None and not detach:
+                # The parent may have moved deeper meanwhile: back at the top level rather
+                # than past the depth limit.
+                depth = len(await self._repo.ancestors(conn, parent_id)) + 1
+                detach = depth + await self._repo.height(conn, task_id, live=False) > MAX_DEPTH
             await self._repo.restore(conn, task_id, deleted_at, detach, now)
             restored = [task_id, *await self._repo.subtree(conn, task_id)]
             await self._feed.record(conn, "task", restored, UPSERT, now=now, project_id=project_id)
@@ -739,8 +772,18 @@ class TaskService:
         return items
 
     async def purge_trash(self, now: datetime) -> int:
+        readers: set[uuid.UUID] = set()
         async with self._db.transaction() as conn:
-            return await self._repo.purge(conn, now - timedelta(days=self._trash_days))
+            purged, changed = await self._repo.purge(
+                conn, now - timedelta(days=self._trash_days), utcnow()
+            )
+            for task_id, project_id in changed:
+                await self._feed.record(
+                    conn, "task", [task_id], UPSERT, now=utcnow(), project_id=project_id
+                )
+                readers.update(await self._access.members(conn, project_id))
+        await self.changed_for(readers)
+        return purged
 
     @staticmethod
     def _conflict(current: int) -> VersionConflict:
@@ -776,8 +819,7 @@ def _diff(before: Task, after: Task, values: dict[str, Any], labels: Any) -> dic
         old, new = getattr(before, name), getattr(after, name)
         if old != new:
             changed[name] = [_jsonable(old), _jsonable(new)]
-    if labels is not None and sorted(map(str, before.labels)) != sorted(map(str, after.labels)):
-        changed["labels"] = [sorted(map(str, before.labels)), sorted(map(str, after.labels))]
+    # Labels are each member's own: which ones the actor set is not for the shared history.
     return changed
 
 
