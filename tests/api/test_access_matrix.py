@@ -326,6 +326,16 @@ async def restore_task(w: World, r: str) -> httpx.Response:
     return await w.client.post(f"{API}/tasks/{w.subtask}/restore", headers=_as(w, r))
 
 
+async def search_for_it(w: World, r: str) -> httpx.Response:
+    return await w.client.get(f"{API}/search", params={"q": "T"}, headers=_as(w, r))
+
+
+async def search_in_project(w: World, r: str) -> httpx.Response:
+    return await w.client.get(
+        f"{API}/search", params={"q": "T", "project_id": w.project}, headers=_as(w, r)
+    )
+
+
 # Expected status by role: owner, editor, viewer, outsider.
 MATRIX: dict[str, tuple[Op, tuple[int, int, int, int]]] = {
     "read task": (read_task, (200, 200, 200, 404)),
@@ -361,6 +371,8 @@ MATRIX: dict[str, tuple[Op, tuple[int, int, int, int]]] = {
     "bulk complete": (bulk_complete, (200, 200, 409, 409)),
     "bulk move in": (bulk_move_in, (200, 200, 409, 409)),
     "restore task": (restore_task, (200, 200, 403, 404)),
+    "search": (search_for_it, (200, 200, 200, 200)),
+    "search in project": (search_in_project, (200, 200, 200, 200)),
 }
 # An outsider listing with P's id gets an empty page (a filter on what they see), not P's.
 SLUGS = {
@@ -395,6 +407,13 @@ async def test_role_operation_matrix(world: World, operation: str, role: str) ->
     if operation == "list project's tasks":
         ids = {t["id"] for t in response.json()["items"]}
         assert (world.task in ids) == (role != "outsider")
+    if operation.startswith("search"):
+        hits = {hit["task"]["id"] for hit in response.json()["items"]}
+        assert (world.task in hits) == (role != "outsider")
+        assert {hit["task"]["project_id"] for hit in response.json()["items"]} <= {
+            world.project,
+            world.own_project[role],
+        }
 
 
 @pytest.mark.parametrize("role", ROLES)
