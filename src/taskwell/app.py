@@ -40,6 +40,7 @@ from taskwell.observability.logging import configure_logging
 from taskwell.observability.metrics import forget_process_metrics, sample_process
 from taskwell.observability.routes import router as operations_router
 from taskwell.observability.sentry import init_sentry
+from taskwell.portability import routes as portability_routes
 from taskwell.projects.routes import router as projects_router
 from taskwell.projects.routes import trash_router
 from taskwell.reminders.routes import router as reminders_router
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
         api_keys_router,
         audit_router,
         rum_router,
+        portability_routes.router,
     ):
         app.include_router(router)
     app.include_router(operations_router)
@@ -148,12 +150,17 @@ def create_app(settings: Settings | None = None, *, log_stream: TextIO | None = 
         RequestLimitsMiddleware,
         body=BodyLimits(
             settings.max_body_bytes,
-            {("PUT", AVATAR_PATH): settings.avatar_max_bytes, **RUM_BODY_LIMITS},
+            {
+                ("PUT", AVATAR_PATH): settings.avatar_max_bytes,
+                **RUM_BODY_LIMITS,
+                **portability_routes.body_limits(settings),
+            },
         ),
         max_url_bytes=settings.max_url_bytes,
         max_header_bytes=settings.max_header_bytes,
         max_json_depth=settings.max_json_depth,
         max_json_items=settings.max_json_items,
+        route_json_items=portability_routes.json_item_limits(settings),
     )
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(ClientIpMiddleware, trusted=settings.trusted_proxy_networks)

@@ -31,6 +31,7 @@ from taskwell.kv.attempts import AttemptLog, MemoryAttemptLog, RedisAttemptLog
 from taskwell.kv.cache import CachedReads, MemoryTaggedCache, RedisTaggedCache, TaggedCache
 from taskwell.kv.ratelimit import RateLimiter, make_storage
 from taskwell.labels.service import LabelService
+from taskwell.portability.service import PortabilityService
 from taskwell.projects.access import ProjectAccess
 from taskwell.projects.service import ProjectService
 from taskwell.reminders.service import ReminderService
@@ -66,6 +67,7 @@ class AppContext:
     labels: LabelService
     activity: ActivityLog
     comments: CommentService
+    portability: PortabilityService
     search: SearchService
     reminders: ReminderService
     sync: SyncService
@@ -167,6 +169,7 @@ class AppContext:
             activity=activity,
             comments=CommentService(settings, db, access, activity, feed),
             sync=SyncService(settings, db, feed),
+            portability=PortabilityService(settings, db, access, feed, tasks.changed_for),
             search=SearchService(settings, db),
             reminders=ReminderService(settings, db, access),
         )

@@ -106,6 +106,7 @@ class Settings(BaseSettings):
     rate_limit_register: str = "10/hour"
     rate_limit_refresh: str = "60/minute"
     rate_limit_rum: str = "120/minute"  # browser vitals and error reports (no session)
+    rate_limit_portability: str = "30/hour"  # per user: imports and exports together
     # Groups that refuse requests (503) rather than let them through when Redis is down.
     rate_limit_fail_closed: str = "login,login_account,register,refresh"
     # Account protection: after this many failed logins for one email within the window,
@@ -185,6 +186,14 @@ class Settings(BaseSettings):
     # Labels one user may own: GET /labels answers with all of them, unpaged.
     labels_max_per_user: int = Field(default=500, ge=1, le=10_000)
 
+    # Import and export (portability/): the import routes' own body cap (TASKWELL_MAX_BODY_BYTES
+    # does not apply to them), the most tasks and comments one import may hold, and the most
+    # tasks one export may hold (written to a temporary file, then sent).
+    import_max_bytes: int = Field(default=20 * 1_048_576, ge=1_024, le=1_024 * 1_048_576)
+    import_max_tasks: int = Field(default=50_000, ge=1, le=1_000_000)
+    import_max_comments: int = Field(default=100_000, ge=1, le=1_000_000)
+    export_max_tasks: int = Field(default=100_000, ge=1, le=10_000_000)
+
     # Avatars: the upload's own body cap (TASKWELL_MAX_BODY_BYTES does not apply to it), and
     # the most pixels an image may declare before it is decoded (decompression bombs).
     avatar_max_bytes: int = Field(default=5 * 1_048_576, ge=1_024, le=100 * 1_048_576)
@@ -205,6 +214,7 @@ class Settings(BaseSettings):
         "rate_limit_register",
         "rate_limit_refresh",
         "rate_limit_rum",
+        "rate_limit_portability",
     )
     @classmethod
     def _rate_limit_parses(cls, value: str) -> str:
@@ -327,6 +337,7 @@ class Settings(BaseSettings):
             "register": self.rate_limit_register,
             "refresh": self.rate_limit_refresh,
             "rum": self.rate_limit_rum,
+            "portability": self.rate_limit_portability,
         }
 
     @cached_property

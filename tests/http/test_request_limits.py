@@ -21,6 +21,7 @@ def _limits(reached: list[bytes]) -> RequestLimitsMiddleware:
         max_header_bytes=1000,
         max_json_depth=3,
         max_json_items=10,
+        route_json_items={("PUT", "/big"): 20},
     )
 
 
@@ -80,3 +81,18 @@ async def test_a_route_with_its_own_cap_gets_it_and_the_checked_body_reaches_the
     assert status == 204
     assert reached == [body]
     assert await _status(_limits([]), method="PUT", path="/other", headers=big) == 413
+
+
+async def test_a_route_with_its_own_json_item_cap_takes_longer_arrays_up_to_it() -> None:
+    reached: list[bytes] = []
+    json = [(b"content-type", b"application/json")]
+    body = b"[" + b",".join([b"1"] * 15) + b"]"
+    status = await _status(
+        _limits(reached), method="PUT", path="/big", headers=json, chunks=(body,)
+    )
+    assert status == 204
+    assert reached == [body]
+    longer = b"[" + b",".join([b"1"] * 21) + b"]"
+    assert (
+        await _status(_limits([]), method="PUT", path="/big", headers=json, chunks=(longer,)) == 422
+    )

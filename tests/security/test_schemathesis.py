@@ -77,6 +77,10 @@ FULLY_DOCUMENTED = {
     f"DELETE {API}/tasks/{{task_id}}",
     f"GET {API}/users/me",
     f"PATCH {API}/users/me",
+    f"GET {API}/export",
+    f"GET {API}/export/tasks.csv",
+    f"POST {API}/import",
+    f"POST {API}/import/todoist",
 }
 DOCUMENTED_ANSWERS = [status_code_conformance, content_type_conformance]
 # These end the caller's session when they succeed; the fuzzer signs in again after them.

@@ -7,6 +7,7 @@ suspension of the request, a database read say, passes twice)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -40,13 +41,17 @@ class RequestLimitsMiddleware:
         max_header_bytes: int,
         max_json_depth: int,
         max_json_items: int,
+        route_json_items: Mapping[tuple[str, str], int] | None = None,
     ) -> None:
+        """route_json_items: {(method, path): members} for the routes whose JSON bodies may
+        hold longer arrays (an import document's tasks), named exactly as body limits are."""
         self.app = app
         self.body = body
         self.max_url = max_url_bytes
         self.max_headers = max_header_bytes
         self.max_depth = max_json_depth
         self.max_items = max_json_items
+        self.route_items = dict(route_json_items or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -107,11 +112,12 @@ class RequestLimitsMiddleware:
             )
             return
         body = b"".join(chunks)
+        max_items = self.max_items
+        if self.route_items:
+            max_items = self.route_items.get((scope["method"], scope["path"]), max_items)
         reason = None
         try:
-            reason = (
-                _too_complex(orjson.loads(body), self.max_depth, self.max_items) if body else None
-            )
+            reason = _too_complex(orjson.loads(body), self.max_depth, max_items) if body else None
         except orjson.JSONDecodeError as exc:
             # orjson stops at 1024 levels by itself ("depth limit exceeded").
             if "depth" in str(exc).lower() or "recursion" in str(exc).lower():
