@@ -93,6 +93,7 @@ tasks = sa.Table(
     sa.Index("ix_tasks_parent_id", "parent_id"),
     sa.Index("ix_tasks_assignee_id", "assignee_id"),
     sa.Index("ix_tasks_created_by", "created_by"),
+    sa.Index("ix_tasks_next_occurrence_id", "next_occurrence_id"),
     sa.Index(
         "ix_tasks_deleted_at",
         "deleted_at",
