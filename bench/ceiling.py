@@ -2,9 +2,15 @@
 
 No authentication, no validation, no middleware: about the most a Python server can do for this
 read on this machine. Taskwell's figures are reported as a share of this one, measured in the
-same run (bench/run.py). The owner comes in the X-Owner header (nothing is decoded); the answer
-is byte-for-byte what Taskwell sends for the first page of GET /api/v1/tasks?limit=N: the same
-columns, order (created_at, id), `Z` timestamps and opaque next_cursor.
+same run (bench/run.py). The reader's user id comes in the X-Owner header (nothing is decoded);
+the answer is byte-for-byte what Taskwell sends for the first page of GET /api/v1/tasks?limit=N:
+the same columns, order (created_at, id), `Z` timestamps and opaque next_cursor.
+
+The SQL is Taskwell's own, so the two cannot drift: build_list() for the default list shape (no
+filter, sort created_at, first page), compiled once at start-up for PostgreSQL with the asyncpg
+dialect exactly as taskwell.db.prepared.PreparedQuery.compile does, its parameters bound in the
+compiled order (the reader's id, then the page size + 1). Nothing else of Taskwell runs per
+request.
 
 Run: uvicorn --factory bench.ceiling:create_app, with TASKWELL_BENCH_DSN=postgresql://...
 and optionally TASKWELL_BENCH_POOL_SIZE (10, Taskwell's default pool size).
@@ -21,16 +27,30 @@ from typing import Any
 
 import asyncpg
 import orjson
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-SQL = (
-    "SELECT id, title, description, status, priority, due_at, completed_at, position, version, "
-    "created_at, updated_at FROM tasks WHERE owner_id = $1 ORDER BY created_at, id LIMIT $2"
-)
+from taskwell.db.prepared import PreparedQuery
+from taskwell.tasks.repository import ListQuery, build_list
+
 JSON = "application/json"
+
+
+def list_query() -> PreparedQuery:
+    """Taskwell's first page of GET /api/v1/tasks with no filter, as Taskwell compiles it."""
+    shape = ListQuery(user_id=uuid.UUID(int=0)).shape()  # the service's defaults: created_at
+    query = PreparedQuery.compile(build_list(shape, "postgresql"), PGDialect_asyncpg())
+    # Bound below as (reader, limit + 1) without converters: check that is what Taskwell does.
+    if query.param_names != ("user_id", "limit") or any(query.bind_converters):
+        raise RuntimeError(f"the list query's parameters changed: {query.param_names}")
+    return query
+
+
+QUERY = list_query()
+SQL = QUERY.sql
 
 
 def _default(value: Any) -> Any:

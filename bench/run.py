@@ -4,7 +4,8 @@
     .venv/bin/python bench/run.py list --rounds 5 --seconds 10
     .venv/bin/python bench/run.py all                      # every scenario below
 
-Seeds PostgreSQL (database taskwell_bench, dropped and created anew: 1,000 users x 100 tasks),
+Seeds PostgreSQL (database taskwell_bench, dropped and created anew: 1,000 users x 100 tasks,
+each user's in their own Inbox project),
 starts each server once (uvicorn, 1 worker, same flags, DB pool of 10), signs in --load-users
 users through POST /api/v1/auth/login, then drives GET /api/v1/tasks?limit=50 with wrk (-c64,
 --latency), the variants one after the other in every round (interleaved), and reports paired
@@ -256,7 +257,7 @@ def first_page(variant: Variant, owner: str) -> bytes:
 
 
 def check_same_rows(variants: list[Variant], people: list[tuple[Any, str]]) -> None:
-    """Every variant must answer exactly what the ceiling answers (same rows, same JSON)."""
+    """Every variant must answer byte for byte what the ceiling answers (same rows, same JSON)."""
     reference = next((v for v in variants if v.ceiling), variants[0])
     for owner, _ in (people[0], people[-1]):
         expected = first_page(reference, str(owner))
@@ -265,8 +266,12 @@ def check_same_rows(variants: list[Variant], people: list[tuple[Any, str]]) -> N
             raise RuntimeError(f"{reference.name}: expected a full first page for {owner}")
         for variant in variants:
             got = first_page(variant, str(owner))
-            if orjson.loads(got) != page:
-                raise RuntimeError(f"{variant.name} and {reference.name} disagree for {owner}")
+            if got != expected:
+                same = "the same JSON value" if orjson.loads(got) == page else "different JSON"
+                raise RuntimeError(
+                    f"{variant.name} and {reference.name} answer different bytes for {owner} "
+                    f"({same}):\n{got[:300]!r}\n{expected[:300]!r}"
+                )
 
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -277,7 +282,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / HZ  # utime + stime
 
 
-def wrk(variant: Variant, seconds: int, connections: int, threads: int) -> dict[str, float]:
+def wrk(
+    variant: Variant, seconds: int, connections: int, threads: int, path: str = PATH
+) -> dict[str, float]:
     assert variant.users_file is not None
     assert variant.process is not None
     env = dict(os.environ, BENCH_USERS_FILE=str(variant.users_file))
@@ -293,7 +300,7 @@ def wrk(variant: Variant, seconds: int, connections: int, threads: int) -> dict[
             "--latency",
             "-s",
             str(ROOT / "bench" / "auth.lua"),
-            f"http://127.0.0.1:{variant.port}{PATH}",
+            f"http://127.0.0.1:{variant.port}{path}",
         ],
         env=env,
         capture_output=True,
