@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -73,3 +74,28 @@ async def test_reads_survive_their_connections_being_terminated(
     await asyncio.sleep(0.1)
     again = await db.fetch(query, {"seconds": 0})
     assert again[0][0] != first[0][0]
+
+
+async def test_filtered_lists_are_planned_for_their_own_values(db: Database) -> None:
+    """A query prepared with custom_plan runs with plan_cache_mode=force_custom_plan for that
+    read only; the next read on the same connection has the server's default again."""
+    mode = sa.select(sa.func.current_setting("plan_cache_mode").label("mode"))
+    custom, generic = db.prepare(mode, custom_plan=True), db.prepare(mode)
+    for _ in range(3):
+        assert (await db.fetch(custom))[0][0] == "force_custom_plan"
+        assert (await db.fetch(generic))[0][0] == "auto"
+
+
+def test_only_filtered_list_shapes_ask_for_custom_plans() -> None:
+    from taskwell.tasks.repository import ListQuery
+
+    owner = uuid.uuid4()
+    assert not ListQuery(user_id=owner).shape().filtered
+    assert not ListQuery(user_id=owner, sort="-priority").shape().filtered
+    for filtered in (
+        ListQuery(user_id=owner, project_id=owner),
+        ListQuery(user_id=owner, labels=(owner,)),
+        ListQuery(user_id=owner, statuses=("done",)),
+        ListQuery(user_id=owner, text="x"),
+    ):
+        assert filtered.shape().filtered

@@ -228,8 +228,8 @@ class Database:
         async with self.engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
 
-    def prepare(self, statement: sa.Select[Any]) -> PreparedQuery:
-        return PreparedQuery.compile(statement, self.dialect)
+    def prepare(self, statement: sa.Select[Any], *, custom_plan: bool = False) -> PreparedQuery:
+        return PreparedQuery.compile(statement, self.dialect, custom_plan=custom_plan)
 
     async def fetch(
         self,
@@ -254,7 +254,9 @@ class Database:
             if replica is not None:
                 started = time.perf_counter()
                 try:
-                    return await replica.pool.fetch(query.sql, args, _READ_ATTEMPTS)
+                    return await replica.pool.fetch(
+                        query.sql, args, _READ_ATTEMPTS, custom_plan=query.custom_plan
+                    )
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
@@ -266,7 +268,9 @@ class Database:
         try:
             if self._reads is not None:
                 try:
-                    return await self._reads.fetch(query.sql, args, _READ_ATTEMPTS)
+                    return await self._reads.fetch(
+                        query.sql, args, _READ_ATTEMPTS, custom_plan=query.custom_plan
+                    )
                 except (sa_exc.TimeoutError, asyncio.CancelledError):
                     raise
                 except Exception as exc:

@@ -20,9 +20,15 @@ class PreparedQuery:
     bind_defaults: tuple[Any, ...]
     result_converters: tuple[Converter, ...]
     columns: tuple[str, ...]
+    # PostgreSQL: plan every run for its own values. A prepared statement soon gets one
+    # generic plan, made for an average value; for a filter whose selectivity depends on the
+    # value (one project of 100,000 tasks among many small ones) that plan can be 100x off.
+    custom_plan: bool = False
 
     @classmethod
-    def compile(cls, statement: sa.Select[Any], dialect: Dialect) -> PreparedQuery:
+    def compile(
+        cls, statement: sa.Select[Any], dialect: Dialect, *, custom_plan: bool = False
+    ) -> PreparedQuery:
         compiled = statement.compile(dialect=dialect)
         names = tuple(str(name) for name in compiled.positiontup or ())
         binds = compiled.binds
@@ -46,6 +52,7 @@ class PreparedQuery:
             bind_defaults=tuple(binds[name].value for name in names),
             result_converters=result_converters,
             columns=tuple(str(col.key) for col in selected),
+            custom_plan=custom_plan,
         )
 
     def bind(self, params: Mapping[str, Any]) -> list[Any]:

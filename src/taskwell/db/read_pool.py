@@ -45,6 +45,9 @@ def _is_dead(connection: asyncpg.Connection) -> bool:
         return True
 
 
+_CUSTOM_PLAN = "SET LOCAL plan_cache_mode = force_custom_plan"
+
+
 class ReadPool:
     """One asyncpg pool: the primary's for the hot reads, or one replica's (db/replicas.py)."""
 
@@ -94,7 +97,9 @@ class ReadPool:
                 )
             return self._pool
 
-    async def fetch(self, sql: str, args: Sequence[Any], attempts: int) -> list[asyncpg.Record]:
+    async def fetch(
+        self, sql: str, args: Sequence[Any], attempts: int, *, custom_plan: bool = False
+    ) -> list[asyncpg.Record]:
         """Run one read. A connection that died in the pool (database restart, failover) is
         dropped and the read tried again on a fresh one: a read is safe to repeat."""
         pool = self._pool or await self._open()
@@ -112,7 +117,14 @@ class ReadPool:
                 connection = await pool.acquire()
                 DB_CONNECTIONS_IN_USE.enter()
                 try:
-                    rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
+                    rows: list[asyncpg.Record]
+                    if custom_plan:
+                        # SET LOCAL lasts this transaction only (safe behind PgBouncer).
+                        async with connection.transaction(readonly=True):
+                            await connection.execute(_CUSTOM_PLAN)
+                            rows = await connection.fetch(sql, *args)
+                    else:
+                        rows = await connection.fetch(sql, *args)
                     return rows
                 except Exception:
                     if attempt < attempts and _is_dead(connection):

@@ -13,7 +13,9 @@ from typing import Any
 # PostgreSQL: the text search configuration (simple, plus unaccent when it could be installed)
 # and the indexes built on it.
 TEXT_SEARCH_CONFIG = "taskwell_search"
-POSTGRES_INDEXES = frozenset({"ix_tasks_search", "ix_comments_search", "ix_tasks_title_trgm"})
+POSTGRES_INDEXES = frozenset(
+    {"ix_tasks_search", "ix_comments_search", "ix_tasks_title_trgm", "ix_tasks_description_trgm"}
+)
 
 # SQLite: the FTS5 tables; FTS5 adds shadow tables named after each (fts_tasks_data, ...).
 FTS_PREFIX = "fts_"

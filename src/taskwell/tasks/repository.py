@@ -121,6 +121,21 @@ class ListShape:
     # None: first page; True/False: a cursor whose sort value is / is not NULL.
     cursor_null: bool | None
 
+    @property
+    def filtered(self) -> bool:
+        return bool(
+            self.project
+            or self.section
+            or self.parent
+            or self.assignee
+            or self.labels
+            or self.statuses
+            or self.priorities
+            or self.text
+            or self.due_before
+            or self.due_after
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ListQuery:
@@ -276,15 +291,19 @@ def build_list(shape: ListShape, dialect: str) -> sa.Select[Any]:
     """
     t = tasks
     limit = sa.bindparam("limit", type_=sa.Integer)
-    if shape.project:
-        visible = _live_memberships(True).where(
-            project_members.c.project_id == sa.bindparam("project_id", type_=sa.Uuid)
-        )
-    else:
-        visible = _live_memberships(False)
     where = _filters(shape)
     if shape.cursor_null is not None:
         where.append(_keyset(t, shape))
+    if shape.project:
+        # One project: named to the planner as itself (with a custom plan it knows its size),
+        # the reader's membership an EXISTS beside it.
+        project = sa.bindparam("project_id", type_=sa.Uuid)
+        member = _live_memberships(True).where(project_members.c.project_id == project)
+        stmt = sa.select(*task_columns(t, dialect)).where(
+            t.c.project_id == project, sa.exists(member), *where
+        )
+        return stmt.order_by(*_order(t, shape)).limit(limit)
+    visible = _live_memberships(False)
     if dialect != "postgresql":
         stmt = sa.select(*task_columns(t, dialect)).where(t.c.project_id.in_(visible), *where)
         return stmt.order_by(*_order(t, shape)).limit(limit)
@@ -329,7 +348,9 @@ class TaskRepository:
         self._prepared_list = lru_cache(maxsize=512)(self._prepare_list)
 
     def _prepare_list(self, shape: ListShape) -> PreparedQuery:
-        return self._db.prepare(build_list(shape, self._dialect))
+        # The plain list (no filter) keeps one generic plan: it is the hot path, and its cost
+        # follows the page size. A filter's cost depends on its values: planned each time.
+        return self._db.prepare(build_list(shape, self._dialect), custom_plan=shape.filtered)
 
     async def get(self, user_id: uuid.UUID, task_id: uuid.UUID) -> Sequence[Any] | None:
         return await self._db.fetch_one(
