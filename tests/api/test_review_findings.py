@@ -509,3 +509,67 @@ async def test_a_viewer_patch_without_fields_is_answered_200_not_403(
     task = await make_task(client, alice, project)
     response = await _patch(client, bob, task, children="keep")
     assert response.status_code == 403, response.text
+
+
+async def test_moving_a_task_drops_the_reminders_of_those_who_cannot_see_it_there(
+    client: httpx.AsyncClient, alice: Account, bob: Account
+) -> None:
+    shared = await make_project(client, alice)
+    await _ok(
+        await client.post(
+            f"/api/v1/projects/{shared}/members",
+            json={"email": bob.email, "role": "viewer"},
+            headers=alice.headers,
+        ),
+        201,
+    )
+    private = await make_project(client, alice)
+    task = (await _task(client, alice, project_id=shared, due_date="2030-01-01"))["id"]
+    url = f"{TASKS}/{task}/reminders"
+    await _ok(await client.post(url, json={"minutes_before": 5}, headers=bob.headers), 201)
+    await _ok(await client.post(url, json={"minutes_before": 5}, headers=alice.headers), 201)
+    await _ok(await _patch(client, alice, task, project_id=private))
+    assert len((await _ok(await client.get(url, headers=alice.headers)))["items"]) == 1
+    # Back in the shared project, Bob sees the task again but his reminder is gone.
+    await _ok(await _patch(client, alice, task, project_id=shared))
+    assert (await _ok(await client.get(url, headers=bob.headers)))["items"] == []
+
+
+async def test_bulk_labels_respect_the_per_task_limit(
+    client: httpx.AsyncClient, alice: Account
+) -> None:
+    from taskwell.tasks.models import LABELS_PER_TASK_MAX
+
+    ids = [
+        (
+            await _ok(
+                await client.post("/api/v1/labels", json={"name": f"l{i}"}, headers=alice.headers),
+                201,
+            )
+        )["id"]
+        for i in range(LABELS_PER_TASK_MAX + 1)
+    ]
+    task = (await _task(client, alice, labels=ids[:LABELS_PER_TASK_MAX]))["id"]
+    response = await client.post(
+        f"{TASKS}/bulk",
+        json={"action": "label", "items": [{"id": task}], "add_labels": [ids[-1]]},
+        headers=alice.headers,
+    )
+    assert response.status_code == 409, response.text
+    assert response.json()["results"][0]["status"] == 422
+
+
+async def test_concurrent_sections_stop_at_the_limit(
+    client: httpx.AsyncClient, alice: Account, app: FastAPI
+) -> None:
+    project = await make_project(client, alice)
+    limit = app.state.context.settings.sections_max_per_project
+    url = f"/api/v1/projects/{project}/sections"
+    for i in range(limit - 2):
+        await _ok(await client.post(url, json={"name": f"s{i}"}, headers=alice.headers), 201)
+    answers = await asyncio.gather(
+        *(client.post(url, json={"name": f"race{i}"}, headers=alice.headers) for i in range(6))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 201, 409, 409, 409, 409]
+    listed = await _ok(await client.get(url, headers=alice.headers))
+    assert len(listed["items"]) == limit

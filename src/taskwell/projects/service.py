@@ -379,6 +379,7 @@ class ProjectService:
         now = utcnow()
         async with self._db.transaction(reader=user_id) as conn:
             await self._access.project(conn, user_id, project_id, WRITE, "add sections")
+            await self._access.lock(conn, project_id)  # the count below holds until commit
             limit = self._settings.sections_max_per_project
             if await self._repo.count_sections(conn, project_id) >= limit:
                 raise SectionLimit(f"A project can have at most {limit} sections.")

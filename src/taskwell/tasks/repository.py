@@ -470,6 +470,18 @@ class TaskRepository:
         )
         return found.first() is not None
 
+    async def drop_reminders_of_outsiders(
+        self, conn: AsyncConnection, task_ids: builtins.list[uuid.UUID], project_id: uuid.UUID
+    ) -> None:
+        members = sa.select(project_members.c.user_id).where(
+            project_members.c.project_id == project_id
+        )
+        await conn.execute(
+            sa.delete(reminders).where(
+                reminders.c.task_id.in_(task_ids), reminders.c.user_id.not_in(members)
+            )
+        )
+
     async def move_descendants(
         self, conn: AsyncConnection, ids: Iterable[uuid.UUID], project_id: uuid.UUID, now: datetime
     ) -> None:

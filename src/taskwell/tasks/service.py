@@ -28,7 +28,7 @@ from taskwell.projects.models import WRITE, Role
 from taskwell.settings import Settings
 from taskwell.tasks import recurrence
 from taskwell.tasks.errors import TaskNotFound, VersionConflict
-from taskwell.tasks.models import MAX_DEPTH, Priority, TaskStatus
+from taskwell.tasks.models import LABELS_PER_TASK_MAX, MAX_DEPTH, Priority, TaskStatus
 from taskwell.tasks.repository import SORTABLE, ListQuery, TaskRepository
 from taskwell.tasks.schemas import (
     TASK_FIELDS,
@@ -413,6 +413,9 @@ class TaskService:
             descendants = await self._repo.subtree(conn, task_id)
             await self._repo.move_descendants(conn, descendants, moved_to, now)
             moved = [task_id, *descendants]
+            # Reminders belong to those who can see the task: non-members of the new project
+            # lose theirs (the worker would otherwise tell them about a task they cannot read).
+            await self._repo.drop_reminders_of_outsiders(conn, moved, moved_to)
             # Gone for the old project's members, there for the new one's.
             await self._feed.record(
                 conn, "task", moved, DELETE, now=now, project_id=before.project_id
@@ -729,6 +732,8 @@ class TaskService:
         mine = {uuid.UUID(str(label)) for label in current.labels}
         mine |= set(request.add_labels)
         mine -= set(request.remove_labels)
+        if len(mine) > LABELS_PER_TASK_MAX:
+            raise _bad_ref("labels", f"A task takes at most {LABELS_PER_TASK_MAX} of your labels.")
         return {"labels": sorted(mine)}
 
     async def restore(self, user_id: uuid.UUID, task_id: uuid.UUID) -> TaskBody:
