@@ -54,7 +54,13 @@ async def _user_id(client: httpx.AsyncClient, account: Account) -> str:
 
 
 @pytest.fixture
-async def world(client: httpx.AsyncClient, make_account: Callable[..., Any]) -> World:
+async def world(
+    client: httpx.AsyncClient, make_account: Callable[..., Any], database_backend: str
+) -> World:
+    if database_backend == "pgbouncer":
+        # Who may do what is decided in SQL that a pooler does not change; the matrix runs on
+        # SQLite and PostgreSQL (the CI time it would take a third time is better spent).
+        pytest.skip("the access matrix runs on SQLite and PostgreSQL directly")
     people = {
         "owner": await make_account("alice@example.com"),
         "editor": await make_account("bob@example.com"),
