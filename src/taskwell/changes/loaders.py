@@ -18,6 +18,7 @@ from taskwell.comments.models import comments
 from taskwell.comments.schemas import FIELDS as COMMENT_FIELDS
 from taskwell.comments.schemas import comment_dict
 from taskwell.labels.models import labels
+from taskwell.projects.access import visible_projects
 from taskwell.projects.models import project_members, projects, sections
 from taskwell.projects.repository import SECTION_FIELDS, _project_select, project_dict
 from taskwell.tasks.models import tasks
@@ -33,21 +34,13 @@ def member_of(user_id: uuid.UUID) -> sa.Select[Any]:
     return sa.select(project_members.c.project_id).where(project_members.c.user_id == user_id)
 
 
-def _live(user_id: uuid.UUID) -> sa.Select[Any]:
-    return (
-        sa.select(project_members.c.project_id)
-        .join(projects, projects.c.id == project_members.c.project_id)
-        .where(project_members.c.user_id == user_id, projects.c.deleted_at.is_(None))
-    )
-
-
 def make_loaders(dialect: str) -> dict[str, Loader]:
     async def load_tasks(
         conn: AsyncConnection, user_id: uuid.UUID, ids: Sequence[uuid.UUID]
     ) -> dict[str, Any]:
         t = tasks
         stmt = sa.select(*task_columns(t, dialect)).where(
-            t.c.id.in_(ids), t.c.deleted_at.is_(None), t.c.project_id.in_(_live(user_id))
+            t.c.id.in_(ids), t.c.deleted_at.is_(None), t.c.project_id.in_(visible_projects(user_id))
         )
         rows = await conn.execute(stmt, {"user_id": user_id})
         return {str(row[0]): task_dict(row) for row in rows}
@@ -63,7 +56,7 @@ def make_loaders(dialect: str) -> dict[str, Loader]:
     ) -> dict[str, Any]:
         s = sections
         stmt = sa.select(*(s.c[name] for name in SECTION_FIELDS)).where(
-            s.c.id.in_(ids), s.c.project_id.in_(_live(user_id))
+            s.c.id.in_(ids), s.c.project_id.in_(visible_projects(user_id))
         )
         return {
             str(row[0]): dict(zip(SECTION_FIELDS, row, strict=True))
@@ -77,7 +70,11 @@ def make_loaders(dialect: str) -> dict[str, Loader]:
         stmt = (
             sa.select(*(c.c[name] for name in COMMENT_FIELDS))
             .join(t, t.c.id == c.c.task_id)
-            .where(c.c.id.in_(ids), t.c.deleted_at.is_(None), t.c.project_id.in_(_live(user_id)))
+            .where(
+                c.c.id.in_(ids),
+                t.c.deleted_at.is_(None),
+                t.c.project_id.in_(visible_projects(user_id)),
+            )
         )
         return {str(row[0]): comment_dict(row) for row in await conn.execute(stmt)}
 

@@ -22,13 +22,11 @@ import sqlalchemy as sa
 from taskwell.comments.models import comments
 from taskwell.db.engine import Database
 from taskwell.db.prepared import PreparedQuery
-from taskwell.db.types import UTCDateTime
-from taskwell.labels.models import labels, task_labels
 from taskwell.projects.access import visible_projects
 from taskwell.projects.models import project_members, projects
 from taskwell.search.schema import FTS_COMMENTS, FTS_TASKS, TEXT_SEARCH_CONFIG
 from taskwell.tasks.models import tasks
-from taskwell.tasks.repository import task_columns
+from taskwell.tasks.repository import task_columns, task_filters
 from taskwell.tasks.schemas import TASK_FIELDS
 
 _USER = sa.bindparam("user_id", type_=sa.Uuid)
@@ -122,34 +120,15 @@ def _scope(t: sa.Table, shape: Shape) -> list[sa.ColumnElement[bool]]:
 
 
 def _filters(t: sa.Table, shape: Shape) -> list[sa.ColumnElement[bool]]:
-    where = _scope(t, shape)
-    if shape.assignee:
-        where.append(t.c.assignee_id == sa.bindparam("assignee_id", type_=sa.Uuid))
-    if shape.labels:
-        # Any of these labels, and only the reader's own count.
-        where.append(
-            sa.exists()
-            .where(
-                task_labels.c.task_id == t.c.id,
-                task_labels.c.label_id.in_(
-                    [sa.bindparam(f"label_{i}", type_=sa.Uuid) for i in range(shape.labels)]
-                ),
-            )
-            .where(
-                sa.exists().where(labels.c.id == task_labels.c.label_id, labels.c.owner_id == _USER)
-            )
-        )
-    if shape.statuses:
-        where.append(t.c.status.in_([sa.bindparam(f"status_{i}") for i in range(shape.statuses)]))
-    if shape.priorities:
-        where.append(
-            t.c.priority.in_([sa.bindparam(f"priority_{i}") for i in range(shape.priorities)])
-        )
-    if shape.due_after:
-        where.append(t.c.due_at >= sa.bindparam("due_after", type_=UTCDateTime))
-    if shape.due_before:
-        where.append(t.c.due_at < sa.bindparam("due_before", type_=UTCDateTime))
-    return where
+    return _scope(t, shape) + task_filters(
+        t,
+        assignee=shape.assignee,
+        labels_=shape.labels,
+        statuses=shape.statuses,
+        priorities=shape.priorities,
+        due_before=shape.due_before,
+        due_after=shape.due_after,
+    )
 
 
 def _filter_params(query: SearchQuery) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from taskwell.db.engine import Database
 from taskwell.db.prepared import PreparedQuery
 from taskwell.db.types import UTCDateTime
 from taskwell.labels.models import labels, task_labels
+from taskwell.projects.access import visible_projects
 from taskwell.projects.models import project_members, projects
 from taskwell.reminders.models import reminders
 from taskwell.tasks.models import MAX_DEPTH, TaskStatus, tasks
@@ -91,15 +92,9 @@ def task_columns(source: sa.FromClause, dialect: str) -> builtins.list[sa.Column
     return columns
 
 
-def _live_memberships(dialect_archived: bool) -> sa.Select[tuple[uuid.UUID]]:
-    stmt = (
-        sa.select(project_members.c.project_id)
-        .join(projects, projects.c.id == project_members.c.project_id)
-        .where(project_members.c.user_id == _USER, projects.c.deleted_at.is_(None))
-    )
-    if not dialect_archived:
-        stmt = stmt.where(projects.c.archived_at.is_(None))
-    return stmt
+def _live_memberships(include_archived: bool) -> sa.Select[tuple[uuid.UUID]]:
+    visible = visible_projects(_USER)
+    return visible if include_archived else visible.where(projects.c.archived_at.is_(None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,22 +224,28 @@ def _keyset(t: sa.FromClause, shape: ListShape) -> sa.ColumnElement[bool]:
     return condition
 
 
-def _filters(shape: ListShape) -> builtins.list[sa.ColumnElement[bool]]:
-    t = tasks
-    where: builtins.list[sa.ColumnElement[bool]] = [t.c.deleted_at.is_(None)]
-    if shape.section:
-        where.append(t.c.section_id == sa.bindparam("section_id", type_=sa.Uuid))
-    if shape.parent:
-        where.append(t.c.parent_id == sa.bindparam("parent_id", type_=sa.Uuid))
-    if shape.assignee:
+def task_filters(
+    t: sa.FromClause,
+    *,
+    assignee: bool = False,
+    labels_: int = 0,
+    statuses: int = 0,
+    priorities: int = 0,
+    due_before: bool = False,
+    due_after: bool = False,
+) -> builtins.list[sa.ColumnElement[bool]]:
+    """The filters the list and search share, on bind parameters of the same names:
+    assignee_id, label_<i>, status_<i>, priority_<i>, due_before, due_after."""
+    where: builtins.list[sa.ColumnElement[bool]] = []
+    if assignee:
         where.append(t.c.assignee_id == sa.bindparam("assignee_id", type_=sa.Uuid))
-    if shape.labels:
+    if labels_:
         where.append(
             sa.exists()
             .where(
                 task_labels.c.task_id == t.c.id,
                 task_labels.c.label_id.in_(
-                    [sa.bindparam(f"label_{i}", type_=sa.Uuid) for i in range(shape.labels)]
+                    [sa.bindparam(f"label_{i}", type_=sa.Uuid) for i in range(labels_)]
                 ),
             )
             # Only the reader's own labels count: another member's are not theirs to query.
@@ -252,12 +253,24 @@ def _filters(shape: ListShape) -> builtins.list[sa.ColumnElement[bool]]:
                 sa.exists().where(labels.c.id == task_labels.c.label_id, labels.c.owner_id == _USER)
             )
         )
-    if shape.statuses:
-        where.append(t.c.status.in_([sa.bindparam(f"status_{i}") for i in range(shape.statuses)]))
-    if shape.priorities:
-        where.append(
-            t.c.priority.in_([sa.bindparam(f"priority_{i}") for i in range(shape.priorities)])
-        )
+    if statuses:
+        where.append(t.c.status.in_([sa.bindparam(f"status_{i}") for i in range(statuses)]))
+    if priorities:
+        where.append(t.c.priority.in_([sa.bindparam(f"priority_{i}") for i in range(priorities)]))
+    if due_before:
+        where.append(t.c.due_at < sa.bindparam("due_before", type_=UTCDateTime))
+    if due_after:
+        where.append(t.c.due_at >= sa.bindparam("due_after", type_=UTCDateTime))
+    return where
+
+
+def _filters(shape: ListShape) -> builtins.list[sa.ColumnElement[bool]]:
+    t = tasks
+    where: builtins.list[sa.ColumnElement[bool]] = [t.c.deleted_at.is_(None)]
+    if shape.section:
+        where.append(t.c.section_id == sa.bindparam("section_id", type_=sa.Uuid))
+    if shape.parent:
+        where.append(t.c.parent_id == sa.bindparam("parent_id", type_=sa.Uuid))
     if shape.text:
         pattern = sa.bindparam("text", type_=sa.String)
         where.append(
@@ -265,10 +278,15 @@ def _filters(shape: ListShape) -> builtins.list[sa.ColumnElement[bool]]:
                 t.c.title.ilike(pattern, escape="\\"), t.c.description.ilike(pattern, escape="\\")
             )
         )
-    if shape.due_before:
-        where.append(t.c.due_at < sa.bindparam("due_before", type_=UTCDateTime))
-    if shape.due_after:
-        where.append(t.c.due_at >= sa.bindparam("due_after", type_=UTCDateTime))
+    where += task_filters(
+        t,
+        assignee=shape.assignee,
+        labels_=shape.labels,
+        statuses=shape.statuses,
+        priorities=shape.priorities,
+        due_before=shape.due_before,
+        due_after=shape.due_after,
+    )
     return where
 
 
