@@ -252,3 +252,30 @@ async def test_checks_go_on_while_the_read_pools_are_busy(pair: PostgresPair) ->
             assert _routed("replica") > before
         finally:
             await holding
+
+
+async def test_a_change_in_a_shared_project_is_seen_at_once_by_every_member(
+    pair: PostgresPair,
+) -> None:
+    """Alice's write marks every member of the project, so Bob (who wrote nothing) is not
+    served from a replica that has not replayed it."""
+    async with running_app(_settings(pair)) as client:
+        alice = await _sign_in(client, f"alice-{uuid.uuid4().hex[:8]}@example.com")
+        bob_email = f"bob-{uuid.uuid4().hex[:8]}@example.com"
+        bob = await _sign_in(client, bob_email)
+        project = (await client.post("/api/v1/projects", json={"name": "P"}, headers=alice)).json()
+        r = await client.post(
+            f"/api/v1/projects/{project['id']}/members",
+            json={"email": bob_email, "role": "viewer"},
+            headers=alice,
+        )
+        assert r.status_code == 201, r.text
+        await _replica_in_use(client, bob)
+        async with replay_paused(pair):
+            r = await client.post(
+                "/api/v1/tasks",
+                json={"title": "shared", "project_id": project["id"]},
+                headers=alice,
+            )
+            assert r.status_code == 201, r.text
+            assert await _titles(client, bob) == ["shared"]

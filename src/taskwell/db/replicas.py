@@ -263,6 +263,13 @@ class ReplicaSet:
 
     async def note_write(self, reader: str) -> None:
         """After a commit made for reader: its next reads must see it."""
+        await self.note_writes([reader])
+
+    async def note_writes(self, readers: Sequence[str]) -> None:
+        """After a commit these readers can see: the primary's position is read once and
+        becomes each one's mark."""
+        if not readers:
+            return
         try:
             rows = await self._primary.fetch("SELECT pg_current_wal_lsn()::text", (), 2)
             lsn = parse_lsn(rows[0][0])
@@ -270,7 +277,8 @@ class ReplicaSet:
             log.warning("WAL position unknown after a write; reader pinned to the primary")
             lsn = PRIMARY_ONLY
         try:
-            await self._marks.raise_to(reader, lsn, self._mark_ttl)
+            for reader in readers:
+                await self._marks.raise_to(reader, lsn, self._mark_ttl)
         except StoreUnavailable:
             # Reads find the store unreachable too, and use the primary, while it lasts.
             log.warning("write mark not stored: the store is unreachable")

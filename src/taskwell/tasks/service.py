@@ -197,8 +197,7 @@ class TaskService:
         replicas their next reads wait for a replica that has the change."""
         readers = list(dict.fromkeys(readers))
         if self._db.replicas is not None:
-            for reader in readers:
-                await self._db.replicas.note_write(str(reader))
+            await self._db.replicas.note_writes([str(reader) for reader in readers])
         if self._reads is not None:
             for reader in readers:
                 await self._reads.invalidate(str(reader), "g")
