@@ -17,7 +17,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scripts/cluster",
         description="Taskwell on loopback: PostgreSQL primary + replica, PgBouncer, Redis, "
-        "N app instances and nginx, from Debian packages.",
+        "N app instances, a worker and nginx, from Debian packages.",
     )
     parser.add_argument(
         "--state-dir",
@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  replica:    postgresql://127.0.0.1:{config.port('replica')}/taskwell")
             print(f"  pgbouncer:  postgresql://127.0.0.1:{config.port('pgbouncer')}/taskwell")
             print(f"  redis:      redis://127.0.0.1:{config.port('redis')}/0")
+            print(f"  worker:     http://127.0.0.1:{config.port('worker')}/healthz")
             print(f"  state:      {config.state_dir} (secrets.json holds the passwords)")
             return 0
         if args.command == "status":

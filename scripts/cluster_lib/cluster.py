@@ -7,7 +7,7 @@ import shutil
 import time
 from dataclasses import dataclass
 
-from .components import App, Nginx, PgBouncer, Primary, Redis, Replica, Server
+from .components import App, Nginx, PgBouncer, Primary, Redis, Replica, Server, Worker
 from .config import REPO, ClusterConfig
 from .processes import ClusterError, alive, children, environment, listening, run, wait_until
 
@@ -35,6 +35,7 @@ class Cluster:
             PgBouncer(config, "pgbouncer"),
             Redis(config, "redis"),
             *self.apps,
+            Worker(config, "worker"),
             self.nginx,
         ]
 

@@ -406,6 +406,26 @@ class App(Server):
         return self.running() and _get_ok(f"http://127.0.0.1:{self.port}/readyz")
 
 
+class Worker(Server):
+    """`taskwell worker`: webhook deliveries and due reminders, off the app instances (they
+    leave it to workers when Redis is configured). SIGTERM lets deliveries in flight finish;
+    a SIGKILLed worker's claimed deliveries are sent again once their lease runs out."""
+
+    def launch(self) -> None:
+        directory = self.config.state_dir / "apps"
+        directory.mkdir(parents=True, exist_ok=True)
+        spawn(
+            [self.config.python, "-m", "taskwell", "worker", "--health-port", str(self.port)],
+            self.log,
+            self.pid_file,
+            env=environment(self.config.app_environment()),
+            cwd=directory,
+        )
+
+    def ready(self) -> bool:
+        return self.running() and _get_ok(f"http://127.0.0.1:{self.port}/healthz")
+
+
 class Nginx(Server):
     """nginx from deploy/nginx: TLS, HTTP/2, the WAF, limits, compression, static files."""
 

@@ -19,7 +19,16 @@ DEFAULT_STATE_DIR = REPO / ".cluster"
 DEFAULT_BASE_PORT = 24100
 DEFAULT_INSTANCES = 2
 # Fixed offsets from the base port; the app instances count up from APP_OFFSET.
-OFFSETS = {"nginx": 0, "nginx-http": 1, "primary": 2, "replica": 3, "pgbouncer": 4, "redis": 5}
+# The worker's port answers its health check only.
+OFFSETS = {
+    "nginx": 0,
+    "nginx-http": 1,
+    "primary": 2,
+    "replica": 3,
+    "pgbouncer": 4,
+    "redis": 5,
+    "worker": 6,
+}
 APP_OFFSET = 10
 MAX_INSTANCES = 20
 DATABASE = "taskwell"

@@ -1,4 +1,4 @@
-"""The `taskwell` command: serve, migrate, bootstrap an admin, back up and restore."""
+"""The `taskwell` command: serve, work, migrate, bootstrap an admin, back up and restore."""
 
 from __future__ import annotations
 
@@ -87,6 +87,28 @@ def serve(
         # TLS 1.2 and newer only (ASVS 12.1.1): Python's TLS server context refuses older.
         h11_max_incomplete_event_size=settings.max_header_bytes,
     )
+
+
+@app.command()
+def worker(
+    health_port: Annotated[
+        int | None, typer.Option(help="Answer health checks (HTTP 200 / 503) on this port.")
+    ] = None,
+    health_host: Annotated[str, typer.Option(help="Address for the health checks.")] = "127.0.0.1",
+) -> None:
+    """Deliver webhooks and due reminders until SIGTERM (run one or more next to `serve`).
+
+    With TASKWELL_REDIS_URL set the app instances leave this to worker processes; any number
+    may run, each piece of work is claimed in the database by one of them. SIGTERM lets
+    deliveries in flight finish; a killed worker's deliveries are sent again by another
+    once their lease runs out."""
+    settings = _settings()
+    from taskwell.observability.logging import configure_logging
+    from taskwell.worker.run import run_worker
+
+    configure_logging(settings)
+    health = (health_host, health_port) if health_port is not None else None
+    asyncio.run(run_worker(settings, health))
 
 
 def _prepare_multiprocess_metrics() -> None:

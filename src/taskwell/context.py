@@ -27,6 +27,8 @@ from taskwell.changes.service import SyncService
 from taskwell.comments.service import CommentService
 from taskwell.crypto import Encryptor
 from taskwell.db.engine import Database
+from taskwell.events.stream import EventStreams
+from taskwell.events.wakeups import Wakeups, make_wakeups
 from taskwell.kv.attempts import AttemptLog, MemoryAttemptLog, RedisAttemptLog
 from taskwell.kv.cache import CachedReads, MemoryTaggedCache, RedisTaggedCache, TaggedCache
 from taskwell.kv.ratelimit import RateLimiter, make_storage
@@ -42,6 +44,10 @@ from taskwell.tasks.service import TaskService
 from taskwell.users.avatars import AvatarService
 from taskwell.users.repository import UserRepository
 from taskwell.users.service import UserService
+from taskwell.webhooks.repository import WebhookRepository
+from taskwell.webhooks.service import WebhookService
+from taskwell.webhooks.ssrf import TargetGuard
+from taskwell.worker.nudge import Nudges, waker
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -71,6 +77,11 @@ class AppContext:
     search: SearchService
     reminders: ReminderService
     sync: SyncService
+    wakeups: Wakeups
+    events: EventStreams
+    webhooks: WebhookService
+    webhook_guard: TargetGuard
+    worker_nudges: Nudges
 
     @classmethod
     @asynccontextmanager
@@ -86,8 +97,10 @@ class AppContext:
             try:
                 context = cls.build(settings, db, redis)
                 try:
+                    await context.wakeups.start()
                     yield context
                 finally:
+                    await context.wakeups.close()
                     if context.cache is not None:
                         await context.cache.close()
             finally:
@@ -146,8 +159,18 @@ class AppContext:
         activity = ActivityLog(db, access, settings)
         feed = ChangeFeed(db.dialect.name)
         labels = LabelService(settings, db, feed)
-        tasks = TaskService(settings, db, TaskRepository(db), access, activity, labels, feed, reads)
+        wakeups = make_wakeups(redis, settings)
+        tasks = TaskService(
+            settings, db, TaskRepository(db), access, activity, labels, feed, reads, wakeups
+        )
+        sync = SyncService(settings, db, feed)
         projects = ProjectService(settings, db, access, tasks.changed_for, feed)
+        nudges = Nudges()
+        target_guard = TargetGuard(
+            allow_http=settings.webhook_allow_http,
+            allowed_networks=settings.webhook_networks,
+            resolve_timeout=settings.webhook_connect_timeout_seconds,
+        )
         auth.on_register(projects.create_inbox)
         return cls(
             settings=settings,
@@ -167,8 +190,21 @@ class AppContext:
             projects=projects,
             labels=labels,
             activity=activity,
-            comments=CommentService(settings, db, access, activity, feed),
-            sync=SyncService(settings, db, feed),
+            comments=CommentService(settings, db, access, activity, feed, tasks.changed_for),
+            sync=sync,
+            wakeups=wakeups,
+            events=EventStreams(settings, sync, wakeups),
+            webhooks=WebhookService(
+                settings,
+                db,
+                WebhookRepository(db),
+                target_guard,
+                encryptor,
+                sync,
+                waker(wakeups.publish, nudges),
+            ),
+            webhook_guard=target_guard,
+            worker_nudges=nudges,
             portability=PortabilityService(settings, db, access, feed, tasks.changed_for),
             search=SearchService(settings, db),
             reminders=ReminderService(settings, db, access),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from types import FrameType
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,6 +34,7 @@ class Drain:
         self.seconds = seconds
         self.draining = False
         self._installed = False
+        self._on_stop: list[Callable[[], object]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan" and not self._installed:
@@ -49,23 +51,44 @@ class Drain:
 
         await self.app(scope, receive, closing)
 
+    def on_stop(self, callback: Callable[[], object]) -> None:
+        """Run `callback` (in the event loop) when the process is asked to stop, at the start
+        of a drain: long-lived responses (event streams) end then, or the server would wait
+        for them forever."""
+        self._on_stop.append(callback)
+
+    def _stopping(self) -> None:
+        for callback in self._on_stop:
+            callback()
+
     def _install(self) -> None:
-        """Put the drain in front of the server's SIGTERM handler (uvicorn's, by now)."""
+        """Put the drain in front of the server's SIGTERM handler (uvicorn's, by now), and a
+        notice of the stop in front of its SIGINT handler."""
         self._installed = True
-        if self.seconds <= 0:
-            return
+        loop = asyncio.get_running_loop()
+        interrupt = signal.getsignal(signal.SIGINT)
+        if callable(interrupt):
+
+            def on_sigint(signum: int, frame: FrameType | None) -> None:
+                self.draining = True
+                loop.call_soon_threadsafe(self._stopping)
+                interrupt(signum, frame)
+
+            signal.signal(signal.SIGINT, on_sigint)
         stop = signal.getsignal(signal.SIGTERM)
         if not callable(stop):
             log.warning("no SIGTERM handler to drain in front of; stopping at once on SIGTERM")
             return
-        loop = asyncio.get_running_loop()
 
         def on_sigterm(signum: int, frame: FrameType | None) -> None:
-            if self.draining:  # asked twice: stop now
+            if self.draining or self.seconds <= 0:  # asked twice, or no drain: stop now
+                self.draining = True
+                loop.call_soon_threadsafe(self._stopping)
                 stop(signum, frame)
                 return
             self.draining = True
             log.info("draining before shutdown", extra={"seconds": self.seconds})
+            loop.call_soon_threadsafe(self._stopping)
             loop.call_soon_threadsafe(loop.call_later, self.seconds, stop, signum, None)
 
         signal.signal(signal.SIGTERM, on_sigterm)

@@ -29,7 +29,7 @@ def keys_rotate() -> None:
 
     async def rotate() -> int:
         async with AppContext.open(settings) as ctx:
-            return await ctx.totp.rotate_keys()
+            return await ctx.totp.rotate_keys() + await ctx.webhooks.rotate_keys()
 
     moved = asyncio.run(rotate())
     typer.echo(f"Re-encrypted {moved} value(s) with the current key.")

@@ -34,6 +34,7 @@ async def run_once(ctx: AppContext) -> dict[str, int]:
     done["trashed_tasks"] = await ctx.tasks.purge_trash(now)
     done["trashed_projects"] = await ctx.projects.purge_trash(now)
     done["changes"] = await ctx.sync.purge()
+    done["webhook_deliveries"] = await ctx.webhooks.purge_log(now)
     return done
 
 

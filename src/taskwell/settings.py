@@ -173,10 +173,87 @@ class Settings(BaseSettings):
     sync_retention_days: int = Field(default=30, ge=1, le=3_650)
     sync_page_default: int = Field(default=500, ge=1)
     sync_page_max: int = Field(default=1_000, ge=1)
+    # Server-sent events (GET /events): a heartbeat comment this often (proxies close quiet
+    # connections); each stream also looks for changes this often by itself (wake-ups make
+    # it look at once, this covers a lost one); a reconnect (Last-Event-ID) replays changes
+    # this far back, an older id gets a `resync` event (never more than the sync retention);
+    # a stream ends after this long (the client reconnects; its credential is also checked
+    # at every heartbeat); open streams per user, and in all, on one instance.
+    events_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    events_poll_seconds: float = Field(default=5.0, gt=0, le=3_600)
+    events_replay_seconds: int = Field(default=86_400, ge=60)
+    events_stream_max_seconds: float = Field(default=3_600.0, ge=1)
+    events_streams_per_user: int = Field(default=10, ge=1, le=1_000)
+    events_streams_max: int = Field(default=2_000, ge=1)
     # Reminders one user may set on one task.
     reminders_max_per_task: int = Field(default=10, ge=1, le=1_000)
     # Deleted tasks and projects stay restorable this long, then maintenance purges them.
     trash_retention_days: int = Field(default=30, ge=1, le=3_650)
+
+    # --- The worker: webhook deliveries and due reminders (webhooks/, worker/) ---
+    # Run the worker loop inside each app process. Unset: yes on the embedded default (no
+    # Redis), no when Redis is configured (run `taskwell worker` processes instead) and under
+    # the test profile (tests drive the worker themselves).
+    worker_in_process: bool | None = None
+    # The longest the worker idles before it looks for due deliveries and reminders again;
+    # without Redis it also scans every endpoint's changes that often. With Redis, wake-ups
+    # after each write make it look at once, and a full scan runs every sweep interval.
+    worker_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    worker_sweep_seconds: float = Field(default=30.0, gt=0, le=3_600)
+    # Changes, reminders or deliveries one worker takes in one go; deliveries in flight at once.
+    worker_batch_size: int = Field(default=100, ge=1, le=1_000)
+    webhook_concurrency: int = Field(default=16, ge=1, le=1_000)
+    webhooks_max_per_user: int = Field(default=10, ge=1, le=1_000)
+    # Targets: https only unless http is allowed (local development, tests); addresses that are
+    # not public (private, loopback, link-local, ...) only inside these networks
+    # ("10.0.0.0/8,::1"); none by default.
+    webhook_allow_http: bool = False
+    webhook_allowed_networks: str = ""
+    # One attempt's deadline (DNS, connect, TLS, request, answer), its connect part, and the
+    # most of an answer read. A claimed delivery whose worker dies is due again after the lease.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    webhook_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    webhook_max_response_bytes: int = Field(default=16_384, ge=0, le=10_485_760)
+    webhook_lease_seconds: float = Field(default=60.0, gt=0, le=3_600)
+    # Retries: base * 2^(attempt-1) seconds, +-25% jitter, capped; a delivery that failed this
+    # many attempts is given up. An endpoint is disabled after this many failed attempts in a
+    # row (and at least the given time after the first of them).
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0, le=3_600)
+    webhook_retry_max_seconds: float = Field(default=21_600.0, gt=0, le=604_800)
+    webhook_max_attempts: int = Field(default=10, ge=1, le=50)
+    webhook_disable_after_failures: int = Field(default=20, ge=1, le=10_000)
+    webhook_disable_after_seconds: float = Field(default=3_600.0, ge=0, le=2_592_000)
+    # After a secret rotation the old secret signs too (a second signature) this long.
+    webhook_secret_grace_seconds: int = Field(default=86_400, ge=0, le=2_592_000)
+    # Finished deliveries and their attempts are kept this long in the delivery log.
+    webhook_log_retention_days: int = Field(default=30, ge=1, le=3_650)
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _webhook_networks_parse(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_lease_outlasts_an_attempt(self) -> Self:
+        if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
+            raise ValueError(
+                "TASKWELL_WEBHOOK_LEASE_SECONDS must be longer than "
+                "TASKWELL_WEBHOOK_TIMEOUT_SECONDS, or a slow attempt would be sent twice"
+            )
+        return self
+
+    @property
+    def runs_worker_in_process(self) -> bool:
+        if self.worker_in_process is not None:
+            return self.worker_in_process
+        return self.redis_url is None and self.env is not Environment.test
+
+    @cached_property
+    def webhook_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.webhook_allowed_networks)
+
+    # --- end of the worker's settings ---
 
     # Search (GET /search): hits ranked and paged per query (the best this many), and the
     # longest query text accepted.

@@ -89,7 +89,7 @@ def test_up_starts_every_component_and_prints_the_urls(deployment: Deployment) -
     config = deployment.config
 
     assert list(status) == [
-        "primary", "replica", "pgbouncer", "redis", "app1", "app2", "nginx",
+        "primary", "replica", "pgbouncer", "redis", "app1", "app2", "worker", "nginx",
     ]  # fmt: skip
     for name, row in status.items():
         assert row["up"], (name, row)

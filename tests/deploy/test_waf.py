@@ -340,3 +340,35 @@ def test_lists_are_compressed_but_secrets_are_not(client: httpx.Client) -> None:
     assert len(sessions.json()) == 6
     assert len(sessions.content) > 1024
     assert "content-encoding" not in sessions.headers  # the auth routes carry tokens: no BREACH
+
+
+def test_event_streams_pass_through_unbuffered_and_uncompressed(
+    edge: Edge, client: httpx.Client, auth: dict[str, str]
+) -> None:
+    """Each event reaches the client through nginx (and the WAF) as it is sent: a buffering
+    or compressing proxy would hold these few bytes back until the stream ends."""
+    verify = ssl.create_default_context(cafile=str(edge.cafile))
+    transport = httpx.HTTPTransport(verify=verify, local_address=CLIENT_ADDRESS)
+    headers = {**auth, "Accept-Encoding": "gzip"}
+    with (
+        httpx.Client(
+            base_url=edge.https_origin,
+            transport=transport,
+            timeout=httpx.Timeout(10.0, read=5.0),  # a held-back event times out the read
+        ) as streaming,
+        streaming.stream("GET", "/api/v1/events", headers=headers) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert "content-encoding" not in response.headers
+        lines = response.iter_lines()
+        assert any(line == "event: ready" for line in _take(lines, 10))
+        created = client.post("/api/v1/tasks", json={"title": "Live through nginx"}, headers=auth)
+        assert created.status_code == 201, created.text
+        data = next(line for line in _take(lines, 20) if line.startswith('data: {"changes"'))
+        assert json.loads(data.removeprefix("data: "))["changes"][0]["id"] == created.json()["id"]
+
+
+def _take(lines: Iterator[str], most: int) -> Iterator[str]:
+    for _, line in zip(range(most), lines, strict=False):
+        yield line

@@ -31,10 +31,13 @@ def test_a_conflict_from_another_browser_is_shown_and_resolved(
     log_in(theirs, person)
     expect(task_item(theirs, "Plan the offsite")).to_be_visible()
 
-    # They change it first; my page still holds the old version.
+    # They change it first, while my browser is offline (online, it would show their change
+    # at once): my page still holds the old version when I edit it.
+    mine.context.set_offline(True)
     _edit(theirs, "Plan the offsite", "Plan the offsite (venue booked)")
     eventually(lambda: _stored_titles(server, person), ["Plan the offsite (venue booked)"])
     _edit(mine, "Plan the offsite", "Plan the offsite for March")
+    mine.context.set_offline(False)
 
     dialog = mine.get_by_role("dialog", name="Conflict")
     expect(dialog).to_be_visible()
@@ -47,11 +50,12 @@ def test_a_conflict_from_another_browser_is_shown_and_resolved(
     expect(task_item(mine, "Plan the offsite for March")).to_be_visible()
 
     # Again the other way round, and this time their version wins.
-    theirs.reload()
     expect(task_item(theirs, "Plan the offsite for March")).to_be_visible()
+    mine.context.set_offline(True)
     _edit(theirs, "Plan the offsite for March", "Plan the offsite for April")
     eventually(lambda: _stored_titles(server, person), ["Plan the offsite for April"])
     _edit(mine, "Plan the offsite for March", "Plan the offsite for May")
+    mine.context.set_offline(False)
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name="Keep theirs").click()
     expect(dialog).to_be_hidden()

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import signal
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
+from tests.conftest import STRONG_PASSWORD
 from tests.support.processes import AppProcess
 
 DRAIN = 3.0
@@ -69,5 +73,52 @@ def test_without_a_drain_sigterm_stops_at_once(tmp_path: Path) -> None:
                 raise AssertionError("still serving after SIGTERM without a drain")
             except httpx.TransportError:
                 pass
+    finally:
+        app.stop()
+
+
+def _open_stream(client: httpx.Client, app: AppProcess) -> tuple[httpx.Response, Iterator[str]]:
+    email = f"{uuid.uuid4().hex[:12]}@example.com"
+    body = {"email": email, "password": STRONG_PASSWORD}
+    assert client.post("/api/v1/auth/register", json=body).status_code == 201
+    token = client.post("/api/v1/auth/login", json=body).json()["access_token"]
+    request = client.build_request(
+        "GET", "/api/v1/events", headers={"Authorization": f"Bearer {token}"}
+    )
+    response = client.send(request, stream=True)
+    assert response.status_code == 200
+    lines = response.iter_lines()
+    for _, line in zip(range(10), lines, strict=False):
+        if line == "event: ready":
+            return response, lines
+    raise AssertionError("no ready event")
+
+
+def _ended(lines: Iterator[str]) -> float:
+    """Read until the server ends the stream; how long that took."""
+    started = time.monotonic()
+    for _, _line in zip(range(1_000), lines, strict=False):
+        pass
+    return time.monotonic() - started
+
+
+@pytest.mark.parametrize("drain", [0.0, DRAIN])
+def test_sigterm_ends_open_event_streams_at_once(tmp_path: Path, drain: float) -> None:
+    """An event stream would keep the server from stopping (uvicorn waits for responses in
+    flight): SIGTERM ends it at once, with or without a drain; the client reconnects."""
+    app = _app(
+        tmp_path,
+        TASKWELL_SHUTDOWN_DRAIN_SECONDS=str(drain),
+        TASKWELL_EVENTS_HEARTBEAT_SECONDS="60",
+        TASKWELL_EVENTS_POLL_SECONDS="60",
+    )
+    assert app.process is not None
+    try:
+        with httpx.Client(base_url=app.base_url, timeout=httpx.Timeout(5.0, read=10.0)) as client:
+            response, lines = _open_stream(client, app)
+            app.process.send_signal(signal.SIGTERM)
+            assert _ended(lines) < 2.0
+            response.close()
+        app.process.wait(timeout=drain + 10)
     finally:
         app.stop()

@@ -7,6 +7,7 @@ and the tests' login budgets do not overlap."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import pytest
 from tests.conftest import PG_URL, STRONG_PASSWORD
 from tests.support import LOGIN, LOGOUT, ME, REGISTER, TASKS, bearer, forwarded
 from tests.support.processes import REDIS_SERVER, AppProcess, RedisProcess, run_taskwell
+from tests.support.sharing import PROJECTS
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
 
@@ -56,6 +58,9 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
             "TASKWELL_RATE_LIMIT_REFRESH": GENEROUS,
             "TASKWELL_ACCESS_LOG": "false",
             "TASKWELL_LOG_LEVEL": "warning",
+            # Event streams look by themselves only once a minute: what arrives sooner was
+            # pushed by a wake-up through Redis.
+            "TASKWELL_EVENTS_POLL_SECONDS": "60",
         }
         run_taskwell(env, "db", "upgrade", cwd=workdir)
         apps = [AppProcess(workdir, env, cwd=workdir), AppProcess(workdir, env, cwd=workdir)]
@@ -179,3 +184,69 @@ def test_a_task_changed_through_one_instance_is_never_stale_on_the_other(pair: P
     gone = pair.b.get(url, headers=headers)
     assert gone.status_code == 404
     assert _titles(pair.b.get(TASKS, headers=headers)) == {second["id"]: "from B"}
+
+
+def _stream(via: httpx.Client, headers: dict[str, str]) -> tuple[httpx.Response, Iterator[str]]:
+    request = via.build_request("GET", "/api/v1/events", headers=headers)
+    response = via.send(request, stream=True)
+    assert response.status_code == 200
+    lines = response.iter_lines()
+    assert "event: ready" in _lines(lines, 10)
+    return response, lines
+
+
+def _lines(lines: Iterator[str], most: int) -> list[str]:
+    taken = []
+    for _, line in zip(range(most), lines, strict=False):
+        taken.append(line)
+        if line.startswith("data: ") or line == "event: ready":
+            break
+    return taken
+
+
+def _pushed(
+    lines: Iterator[str], task_id: str, title: str, within: float = 3.0
+) -> dict[str, object]:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for line in _lines(lines, 10):
+            if line.startswith('data: {"changes"'):
+                for change in json.loads(line.removeprefix("data: "))["changes"]:
+                    if change["id"] == task_id and change["data"]["title"] == title:
+                        return dict(change)
+    raise AssertionError(f"task {task_id} was not pushed within {within} s")
+
+
+def test_two_clients_on_two_instances_see_each_others_changes_live(pair: Pair) -> None:
+    alice, bob = Visitor("203.0.113.30"), Visitor("203.0.113.31")
+    alices_headers, bobs_headers = alice.sign_in(pair.a), bob.sign_in(pair.b)
+    project = pair.a.post(PROJECTS, json={"name": "Shared"}, headers=alices_headers).json()["id"]
+    invited = pair.a.post(
+        f"{PROJECTS}/{project}/members",
+        json={"email": bob.email, "role": "editor"},
+        headers=alices_headers,
+    )
+    assert invited.status_code == 201, invited.text
+    # Alice follows through instance A, Bob through instance B.
+    with (
+        httpx.Client(base_url=str(pair.a.base_url), timeout=httpx.Timeout(5, read=5)) as a,
+        httpx.Client(base_url=str(pair.b.base_url), timeout=httpx.Timeout(5, read=5)) as b,
+    ):
+        alices_stream, alices_lines = _stream(a, alices_headers)
+        bobs_stream, bobs_lines = _stream(b, bobs_headers)
+        try:
+            by_alice = pair.a.post(
+                TASKS, json={"title": "From A", "project_id": project}, headers=alices_headers
+            )
+            assert by_alice.status_code == 201
+            assert _pushed(bobs_lines, by_alice.json()["id"], "From A")["op"] == "upsert"
+            by_bob = pair.b.patch(
+                f"{TASKS}/{by_alice.json()['id']}",
+                json={"title": "Changed on B"},
+                headers=bobs_headers,
+            )
+            assert by_bob.status_code == 200
+            assert _pushed(alices_lines, by_alice.json()["id"], "Changed on B")
+        finally:
+            alices_stream.close()
+            bobs_stream.close()

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from taskwell.db.types import UTCDateTime, metadata
 
-SCOPES = ("tasks:read", "tasks:write", "account:read")
+SCOPES = ("tasks:read", "tasks:write", "account:read", "webhooks:manage")
 
 api_keys = sa.Table(
     "api_keys",

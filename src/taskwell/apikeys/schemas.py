@@ -11,12 +11,12 @@ from pydantic import BaseModel, Field
 from taskwell.apikeys.service import ApiKey
 from taskwell.validation import CleanStr, Instant, StrictModel
 
-Scope = Literal["tasks:read", "tasks:write", "account:read"]
+Scope = Literal["tasks:read", "tasks:write", "account:read", "webhooks:manage"]
 
 
 class ApiKeyIn(StrictModel):
     name: Annotated[CleanStr, Field(min_length=1, max_length=100)]
-    scopes: Annotated[list[Scope], Field(min_length=1, max_length=3)]
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=4)]
     expires_at: Instant | None = None
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -43,20 +44,41 @@ def bearer_of(request: Request) -> str:
     return credential.strip() if scheme.lower() == "bearer" else ""
 
 
+def credential_of(request: Request, bearer: str, api_key: str | None) -> Credential:
+    """The credential a request carries: an API key, a Bearer token or the session cookie."""
+    ctx: AppContext = request.app.state.context
+    if api_key or looks_like_key(bearer):
+        return Credential("key", api_key or bearer)
+    if bearer:
+        return Credential("token", bearer)
+    cookie = request.cookies.get(ctx.cookie_names.access)
+    if cookie:
+        return Credential("cookie", cookie)
+    raise Unauthorized("Send `Authorization: Bearer <access token or API key>`, or log in.")
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    kind: Literal["key", "token", "cookie"]
+    secret: str
+
+    async def check(self, ctx: AppContext) -> Principal:
+        """Who this credential stands for now: raises once the key is revoked or expired, the
+        access token has expired or its session has ended. Long-lived requests (the event
+        stream) call it again while they run."""
+        if self.kind == "key":
+            return await ctx.api_keys.authenticate(self.secret)
+        return await ctx.auth.authenticate(self.secret)
+
+
 async def authenticate(request: Request, bearer: str, api_key: str | None) -> Principal:
     """Who is calling, from a Bearer token, an API key or the session cookie (with CSRF)."""
     ctx: AppContext = request.app.state.context
-    cookie = request.cookies.get(ctx.cookie_names.access)
-    if api_key or looks_like_key(bearer):
-        principal = await ctx.api_keys.authenticate(api_key or bearer)
-    elif bearer:
-        principal = await ctx.auth.authenticate(bearer)
-    elif cookie:
-        principal = await ctx.auth.authenticate(cookie)
+    credential = credential_of(request, bearer, api_key)
+    principal = await credential.check(ctx)
+    if credential.kind == "cookie":
         assert principal.session_id is not None
         check_csrf(request, ctx.settings, principal.session_id)
-    else:
-        raise Unauthorized("Send `Authorization: Bearer <access token or API key>`, or log in.")
     request.state.user_id = principal.user_id
     record(request.scope["state"], await ctx.limiter.check("user", str(principal.user_id)))
     return principal

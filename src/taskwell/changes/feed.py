@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,7 +30,11 @@ from taskwell.changes.models import changes
 from taskwell.errors import DomainError, InvalidCursor
 
 UPSERT, DELETE = "upsert", "delete"
-ENTITIES = ("task", "project", "section", "comment", "label")
+# Called after a change commits, with everyone who can see it (TaskService.changed_for): their
+# cached reads go, replicas wait for it, their open event streams look.
+Changed = Callable[[Iterable[uuid.UUID]], Awaitable[None]]
+# "reminder": a due reminder, addressed to its user (the worker, reminders/delivery.py).
+ENTITIES = ("task", "project", "section", "comment", "label", "reminder")
 _TOKEN_MAX = 256
 
 
@@ -130,13 +134,23 @@ class ChangeFeed:
         )
 
     async def watermark(self, conn: AsyncConnection) -> int:
+        return (await self.watermark_state(conn))[0]
+
+    async def watermark_state(self, conn: AsyncConnection) -> tuple[int, bool]:
+        """The watermark, and whether it is settled: no transaction was still running when it
+        was read, so everything committed so far is below it. Unsettled, a change that has
+        just committed may still be held back behind an older transaction that is running."""
         if self._pg:
             found = await conn.execute(
-                sa.text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+                sa.text(
+                    "SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint"
+                    " FROM pg_current_snapshot() AS s"
+                )
             )
-            return int(found.scalar_one())
+            low, high = found.one()
+            return int(low), low == high
         found = await conn.execute(sa.select(sa.func.coalesce(sa.func.max(changes.c.seq), 0)))
-        return int(found.scalar_one()) + 1
+        return int(found.scalar_one()) + 1, True
 
     async def read(
         self,

@@ -21,12 +21,14 @@ from taskwell.labels.models import labels
 from taskwell.projects.access import visible_projects
 from taskwell.projects.models import project_members, projects, sections
 from taskwell.projects.repository import SECTION_FIELDS, _project_select, project_dict
+from taskwell.reminders.models import reminders
 from taskwell.tasks.models import tasks
 from taskwell.tasks.repository import task_columns
 from taskwell.tasks.schemas import task_dict
 
 Loader = Callable[[AsyncConnection, uuid.UUID, Sequence[uuid.UUID]], Awaitable[dict[str, Any]]]
 LABEL_FIELDS = ("id", "name", "color", "version", "created_at", "updated_at")
+REMINDER_FIELDS = ("id", "task_id", "remind_at", "title")
 
 
 def member_of(user_id: uuid.UUID) -> sa.Select[Any]:
@@ -90,10 +92,31 @@ def make_loaders(dialect: str) -> dict[str, Loader]:
             for row in await conn.execute(stmt)
         }
 
+    async def load_reminders(
+        conn: AsyncConnection, user_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    ) -> dict[str, Any]:
+        """A due reminder of the reader's own, while they can still see its task."""
+        r, t = reminders, tasks
+        stmt = (
+            sa.select(r.c.id, r.c.task_id, r.c.remind_at, t.c.title)
+            .join(t, t.c.id == r.c.task_id)
+            .where(
+                r.c.id.in_(ids),
+                r.c.user_id == user_id,
+                t.c.deleted_at.is_(None),
+                t.c.project_id.in_(visible_projects(user_id)),
+            )
+        )
+        return {
+            str(row[0]): dict(zip(REMINDER_FIELDS, row, strict=True))
+            for row in await conn.execute(stmt)
+        }
+
     return {
         "task": load_tasks,
         "project": load_projects,
         "section": load_sections,
         "comment": load_comments,
         "label": load_labels,
+        "reminder": load_reminders,
     }

@@ -17,7 +17,7 @@ changes = sa.Table(
     # Who may see it: the members of project_id, or the one user_id.
     sa.Column("project_id", sa.Uuid, nullable=True),
     sa.Column("user_id", sa.Uuid, nullable=True),
-    # task, project, section, member, comment, label
+    # task, project, section, member, comment, label, reminder
     sa.Column("entity", sa.String(16), nullable=False),
     sa.Column("entity_id", sa.Uuid, nullable=False),
     # upsert: fetch its current state; delete: a tombstone.

@@ -27,20 +27,39 @@ class SyncService:
     async def sync(
         self, user_id: uuid.UUID, since: str | None, limit: int | None
     ) -> dict[str, Any]:
+        return (await self.page(user_id, since, limit))[0]
+
+    async def page(
+        self,
+        user_id: uuid.UUID,
+        since: str | None,
+        limit: int | None,
+        *,
+        max_age: float | None = None,
+    ) -> tuple[dict[str, Any], bool]:
+        """One answer of GET /sync, and whether its window's end was settled (see
+        ChangeFeed.watermark_state): unsettled, a change just committed may come only in a
+        later page. `max_age` (seconds) refuses older tokens, as the retention does."""
         size = page_size(limit, default=self._page_default, maximum=self._page_max)
         now = time.time()
         # The primary: a replica's watermark would be its own, and could be behind.
         async with self._db.engine.connect() as conn:
             if since is None:
-                mark = await self._feed.watermark(conn)
-                return {"changes": [], "token": Token(mark, now).encode(), "has_more": False}
+                mark, settled = await self._feed.watermark_state(conn)
+                body = {"changes": [], "token": Token(mark, now).encode(), "has_more": False}
+                return body, settled
             token = Token.decode(since)
-            if now - token.issued > self._retention.total_seconds():
+            oldest = self._retention.total_seconds()
+            if now - token.issued > (oldest if max_age is None else min(max_age, oldest)):
                 raise SyncExpired(
                     "Changes this old are no longer kept; load everything again, then sync "
                     "from the token GET /sync gives without `since`."
                 )
-            high = token.high if token.high is not None else await self._feed.watermark(conn)
+            settled = True
+            if token.high is not None:
+                high = token.high
+            else:
+                high, settled = await self._feed.watermark_state(conn)
             rows = await self._feed.read(
                 conn,
                 visible_projects=member_of(user_id),
@@ -76,7 +95,7 @@ class SyncService:
             following = Token(token.low, now, (last.key, last.seq), high)
         else:
             following = Token(high, now)
-        return {"changes": out, "token": following.encode(), "has_more": has_more}
+        return {"changes": out, "token": following.encode(), "has_more": has_more}, settled
 
     async def purge(self) -> int:
         """Rows older than the retention, and a day: no valid token needs them."""

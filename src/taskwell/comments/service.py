@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskwell.activity.service import ActivityLog
-from taskwell.changes.feed import DELETE, UPSERT, ChangeFeed
+from taskwell.changes.feed import DELETE, UPSERT, Changed, ChangeFeed
 from taskwell.comments.repository import CommentRepository
 from taskwell.comments.schemas import FIELDS, comment_dict
 from taskwell.db.engine import Database
@@ -64,8 +64,10 @@ class CommentService:
         access: ProjectAccess,
         activity: ActivityLog,
         feed: ChangeFeed,
+        changed_for: Changed,
     ) -> None:
         self._feed = feed
+        self._changed_for = changed_for
         self._db = db
         self._access = access
         self._activity = activity
@@ -105,6 +107,7 @@ class CommentService:
             await self._feed.record(
                 conn, "comment", [comment_id], UPSERT, now=now, project_id=grant.project_id
             )
+            readers = await self._access.members(conn, grant.project_id)
             await self._activity.record(
                 conn,
                 task_id=task_id,
@@ -113,6 +116,7 @@ class CommentService:
                 changes={"comment_id": [None, row["id"]]},
                 now=now,
             )
+        await self._changed_for(readers)
         return CommentBody(dumps(comment_dict([row[name] for name in FIELDS])), 1)
 
     async def edit(
@@ -132,6 +136,7 @@ class CommentService:
             await self._feed.record(
                 conn, "comment", [comment_id], UPSERT, now=now, project_id=project_id
             )
+            readers = await self._access.members(conn, project_id)
             await self._activity.record(
                 conn,
                 task_id=task_id,
@@ -143,6 +148,7 @@ class CommentService:
                 },
                 now=now,
             )
+        await self._changed_for(readers)
         return CommentBody(dumps(comment_dict(row)), int(row[_VERSION]))
 
     async def delete(
@@ -160,6 +166,7 @@ class CommentService:
             await self._feed.record(
                 conn, "comment", [comment_id], DELETE, now=utcnow(), project_id=project_id
             )
+            readers = await self._access.members(conn, project_id)
             # The id only, never the text: a deleted comment must not live on in the history.
             await self._activity.record(
                 conn,
@@ -169,6 +176,7 @@ class CommentService:
                 changes={"comment_id": [comment_id, None]},
                 now=utcnow(),
             )
+        await self._changed_for(readers)
 
     async def _own(
         self,

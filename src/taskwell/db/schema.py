@@ -13,6 +13,7 @@ from taskwell.projects import models as project_models
 from taskwell.reminders import models as reminder_models
 from taskwell.tasks import models as task_models
 from taskwell.users import models as user_models
+from taskwell.webhooks import models as webhook_models
 
 __all__ = [
     "activity_models",
@@ -28,4 +29,5 @@ __all__ = [
     "reminder_models",
     "task_models",
     "user_models",
+    "webhook_models",
 ]

@@ -17,6 +17,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from taskwell.http import API_V1
 from taskwell.http.rate_limit import response_headers
 from taskwell.http.request_id import request_id_of
 from taskwell.http.security_headers import EncodedHeaders, encoded_security_headers
@@ -58,6 +59,10 @@ def edge_headers(
     return out
 
 
+# The event stream (src/taskwell/events) is timed to its start, not its end.
+EVENTS_PATH = f"{API_V1}/events"
+
+
 class EdgeMiddleware:
     """Outermost middleware: names the request, observes it, and completes every response's
     headers (errors and static files included)."""
@@ -86,13 +91,16 @@ class EdgeMiddleware:
         status = 500
         sent = 0
         responded = False
+        streamed_at: float | None = None
 
         async def send_from_edge(message: Message) -> None:
-            nonlocal status, sent, responded
+            nonlocal status, sent, responded, streamed_at
             kind = message["type"]
             if kind == "http.response.start":
                 status = message["status"]
                 responded = True
+                if scope["path"] == EVENTS_PATH:
+                    streamed_at = time.perf_counter()
                 message["headers"] = edge_headers(
                     message.get("headers", ()), response_headers(state), security, id_header
                 )
@@ -113,4 +121,7 @@ class EdgeMiddleware:
                 mark_unanswered(scope)
             raise
         finally:
-            observer.finish(scope, status, time.perf_counter() - started, sent)
+            # An event stream is open for as long as the client stays: its latency is the
+            # time to its start, or every stream would be the slowest request of the hour.
+            ended = streamed_at if streamed_at is not None else time.perf_counter()
+            observer.finish(scope, status, ended - started, sent)

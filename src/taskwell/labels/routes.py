@@ -42,6 +42,7 @@ async def create_label(
     body: LabelCreate, principal: TasksWriter, ctx: Context, request: Request, response: Response
 ) -> LabelOut:
     label = await ctx.labels.create(principal.user_id, name=body.name, color=body.color)
+    await ctx.tasks.changed_for([principal.user_id])
     response.headers["ETag"] = version_etag(label.version)
     response.headers["Location"] = str(request.url_for("get_label", label_id=str(label.id)))
     return LabelOut.of(label)
@@ -84,6 +85,8 @@ async def update_label(
     label = await ctx.labels.update(
         principal.user_id, label_id, body.changes(), expected_versions(if_match)
     )
+    # A renamed label shows on every task it is on: the owner's cached tasks and pages go.
+    await ctx.tasks.changed_for([principal.user_id])
     response.headers["ETag"] = version_etag(label.version)
     return LabelOut.of(label)
 

@@ -48,6 +48,11 @@ DB_DURATION = Histogram(
     ["kind"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0),
 )
+EVENT_STREAMS = Gauge(
+    "taskwell_event_streams_open",
+    "Server-sent event streams (GET /events) open right now.",
+    multiprocess_mode="livesum",
+)
 DB_POOL_IN_USE = Gauge(
     "taskwell_db_pool_connections_in_use",
     "Database connections checked out of the pool.",

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from taskwell.changes.feed import ChangeFeed
+from taskwell.changes.feed import Changed, ChangeFeed
 from taskwell.db.engine import Database
 from taskwell.db.types import utcnow
 from taskwell.errors import MalformedBody
@@ -23,8 +22,6 @@ from taskwell.portability.schemas import Document, ImportResult
 from taskwell.portability.todoist import TodoistPlanner
 from taskwell.projects.access import ProjectAccess
 from taskwell.settings import Settings
-
-Changed = Callable[[Iterable[uuid.UUID]], Awaitable[None]]
 
 
 class PortabilityService:

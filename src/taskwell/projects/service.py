@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from taskwell.changes.feed import DELETE, UPSERT, ChangeFeed
+from taskwell.changes.feed import DELETE, UPSERT, Changed, ChangeFeed
 from taskwell.db.engine import Database
 from taskwell.db.types import utcnow
 from taskwell.errors import Conflict, NotFound, VersionMismatch
@@ -73,9 +72,6 @@ class SectionNotFound(NotFound):
 
 class ProjectVersionConflict(VersionMismatch):
     """If-Match named an older version of the project or section."""
-
-
-Changed = Callable[[Iterable[uuid.UUID]], Awaitable[None]]
 
 
 class ProjectService:
@@ -142,6 +138,7 @@ class ProjectService:
             await self._project_changed(conn, project_id, now)
             found = await self._repo.get(conn, user_id, project_id)
         assert found is not None
+        await self._changed_for([user_id])
         return found
 
     async def update(
@@ -184,8 +181,9 @@ class ProjectService:
             if values:
                 await self._repo.update(conn, project_id, values, None, now)
                 await self._project_changed(conn, project_id, now)
-                if "archived_at" in values:  # its tasks leave or rejoin the lists
-                    readers = await self._access.members(conn, project_id)
+                # Every member sees the change (and an archived project's tasks leave or
+                # rejoin their lists).
+                readers = await self._access.members(conn, project_id)
             found = await self._repo.get(conn, user_id, project_id)
         assert found is not None
         await self._changed_for(readers)
@@ -292,7 +290,7 @@ class ProjectService:
             await self._repo.set_role(conn, project_id, member_id, role)
             await self._project_changed(conn, project_id, utcnow())
             members = await self._repo.members(conn, project_id)
-        await self._changed_for([member_id])
+        await self._changed_for(m["user_id"] for m in members)
         return next(m for m in members if m["user_id"] == member_id)
 
     async def remove(self, user_id: uuid.UUID, project_id: uuid.UUID, member_id: uuid.UUID) -> None:
@@ -393,7 +391,9 @@ class ProjectService:
                 conn, "section", [section_id], UPSERT, now=now, project_id=project_id
             )
             found = await self._repo.section(conn, project_id, section_id)
+            readers = await self._access.members(conn, project_id)
         assert found is not None
+        await self._changed_for(readers)
         return found
 
     async def update_section(
@@ -416,10 +416,12 @@ class ProjectService:
                 conn, section_id, values, expected_versions, now
             ):
                 raise self._conflict(current["version"])
+            readers: builtins.list[uuid.UUID] = []
             if values:
                 await self._feed.record(
                     conn, "section", [section_id], UPSERT, now=now, project_id=project_id
                 )
+                readers = await self._access.members(conn, project_id)
             if (
                 not values
                 and expected_versions is not None
@@ -427,6 +429,7 @@ class ProjectService:
             ):
                 raise self._conflict(current["version"])
             found = await self._section(conn, project_id, section_id)
+        await self._changed_for(readers)
         return found
 
     async def delete_section(

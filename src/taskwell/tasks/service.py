@@ -20,6 +20,7 @@ from taskwell.db.engine import Database
 from taskwell.db.pagination import decode_cursor, encode_cursor, page_size
 from taskwell.db.types import utcnow
 from taskwell.errors import TYPE_PREFIX, Conflict, DomainError, InvalidCursor, ValidationFailed
+from taskwell.events.wakeups import Wakeups
 from taskwell.http.conditional import version_etag
 from taskwell.http.json_body import dumps
 from taskwell.kv.cache import CachedReads
@@ -143,8 +144,10 @@ class TaskService:
         labels: LabelService,
         feed: ChangeFeed,
         reads: CachedReads | None = None,
+        wakeups: Wakeups | None = None,
     ) -> None:
         self._feed = feed
+        self._wakeups = wakeups
         self._db = db
         self._repo = repo
         self._access = access
@@ -193,14 +196,17 @@ class TaskService:
         return await self._reads.get(str(user_id), "g", slot, load)
 
     async def changed_for(self, readers: Iterable[uuid.UUID]) -> None:
-        """After a committed change these readers can see: their cached reads go, and with
-        replicas their next reads wait for a replica that has the change."""
+        """After a committed change these readers can see: their cached reads go, with
+        replicas their next reads wait for a replica that has the change, and their open event
+        streams look at once."""
         readers = list(dict.fromkeys(readers))
         if self._db.replicas is not None:
             await self._db.replicas.note_writes([str(reader) for reader in readers])
         if self._reads is not None:
             for reader in readers:
                 await self._reads.invalidate(str(reader), "g")
+        if self._wakeups is not None:
+            await self._wakeups.publish(readers)
 
     def _list_query(self, user_id: uuid.UUID, filters: ListFilters) -> ListQuery:
         limit = page_size(filters.limit, default=self._page_default, maximum=self._page_max)
