@@ -202,3 +202,24 @@ export const PRIORITY_LABELS: Record<Priority, string> = {
   3: 'High',
   4: 'Urgent',
 };
+
+/** What GET /sync and the /events stream say about one thing (docs/api.md "Incremental sync"). */
+export type ChangeEntity = 'task' | 'project' | 'section' | 'comment' | 'label' | 'reminder';
+
+export type Change =
+  | { entity: ChangeEntity; id: string; op: 'upsert'; data: unknown }
+  | { entity: ChangeEntity; id: string; op: 'delete' };
+
+export interface SyncPage {
+  changes: Change[];
+  token: string;
+  has_more?: boolean;
+}
+
+/** A reminder that has just fired: `title` is its task's title. */
+export interface FiredReminder {
+  id: string;
+  task_id: string;
+  remind_at: string;
+  title: string;
+}

@@ -1,9 +1,15 @@
-// A project's sections for its board: read online (the last copy offline), changed online.
+// A project's sections for its board: read online (the last copy offline), changed online,
+// kept current with changes made elsewhere (live sync).
 import { useCallback, useEffect, useState } from 'react';
 import { NetworkError, messageOf } from '../api/http';
 import { createSection, deleteSection, listSections, patchSection } from '../api/projects';
 import type { Section } from '../api/types';
+import { useReloadCount, withChange } from '../live/useRemote';
+import { mergeById } from '../lib/remote';
 import { loadList, saveList } from '../offline/cache';
+import { useWorkspace } from '../tasks/workspace';
+
+const byPosition = (a: Section, b: Section) => a.position - b.position;
 
 export interface Sections {
   sections: readonly Section[] | null;
@@ -17,6 +23,8 @@ export function useSections(projectId: string): Sections {
   const [sections, setSections] = useState<readonly Section[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const key = `sections:${projectId}`;
+  const { changes } = useWorkspace();
+  const reloads = useReloadCount();
 
   useEffect(() => {
     let current = true;
@@ -39,7 +47,7 @@ export function useSections(projectId: string): Sections {
     return () => {
       current = false;
     };
-  }, [projectId, key]);
+  }, [projectId, key, reloads]);
 
   const keep = useCallback(
     (next: (items: readonly Section[]) => readonly Section[]) =>
@@ -51,10 +59,26 @@ export function useSections(projectId: string): Sections {
     [key],
   );
 
+  useEffect(
+    () =>
+      changes.subscribe('section', (change) =>
+        setSections((items) => {
+          if (items === null) return items; // the load under way reads it
+          const updated = withChange(items, change, (section) => section.project_id === projectId);
+          if (updated === items) return items;
+          const sorted = [...updated].sort(byPosition);
+          void saveList(key, sorted).catch(() => undefined);
+          return sorted;
+        }),
+      ),
+    [changes, projectId, key],
+  );
+
   const add = useCallback(
     async (name: string) => {
       const section = await createSection(projectId, name);
-      keep((items) => [...items, section]);
+      // Live sync may have brought it already.
+      keep((items) => mergeById(items, { upserts: [section], deletes: [] }));
     },
     [projectId, keep],
   );

@@ -1,12 +1,15 @@
 // A task's comments: Markdown rendered safely, newest page first from the API's cursor, added
-// by editors, edited and deleted by their authors. Online only: a comment is a message to
-// other people, not something to queue silently.
+// by editors, edited and deleted by their authors, and others' arriving live. Online only: a
+// comment is a message to other people, not something to queue silently.
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { messageOf } from '../api/http';
 import { createComment, deleteComment, listComments, patchComment } from '../api/comments';
 import type { Comment, Member } from '../api/types';
+import { mergeById } from '../lib/remote';
+import { useReloadCount, withChange } from '../live/useRemote';
 import { Markdown } from '../markdown/Markdown';
 import { formatDateTime } from '../tasks/format';
+import { useWorkspace } from '../tasks/workspace';
 import { FormError } from '../ui/Field';
 
 interface CommentsProps {
@@ -139,12 +142,15 @@ export function Comments({ taskId, meId, canComment, members }: CommentsProps) {
   const [comments, setComments] = useState<Comment[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const { changes } = useWorkspace();
+  const reloads = useReloadCount();
 
   const load = useCallback(
     async (from: string | null) => {
       try {
         const page = await listComments(taskId, from);
-        setComments((items) => (from ? [...(items ?? []), ...page.items] : page.items));
+        // A later page may hold a comment live sync brought already.
+        setComments((items) => (from ? mergeById(items ?? [], { upserts: page.items, deletes: [] }) : page.items));
         setCursor(page.next_cursor);
       } catch (failure) {
         setError(messageOf(failure));
@@ -153,7 +159,17 @@ export function Comments({ taskId, meId, canComment, members }: CommentsProps) {
     },
     [taskId],
   );
-  useEffect(() => void load(null), [load]);
+  useEffect(() => void load(null), [load, reloads]);
+  useEffect(
+    () =>
+      changes.subscribe('comment', (change) =>
+        setComments((items) => {
+          const updated = items && withChange(items, change, (comment) => comment.task_id === taskId);
+          return updated === items ? items : [...updated!];
+        }),
+      ),
+    [changes, taskId],
+  );
 
   const authorOf = (id: string) => {
     if (id === meId) return 'You';
@@ -201,7 +217,8 @@ export function Comments({ taskId, meId, canComment, members }: CommentsProps) {
           submitLabel="Comment"
           onSubmit={async (body) => {
             const comment = await createComment(taskId, body);
-            setComments((items) => [...(items ?? []), comment]);
+            // Live sync may have brought it already.
+            setComments((items) => mergeById(items ?? [], { upserts: [comment], deletes: [] }));
           }}
         />
       )}

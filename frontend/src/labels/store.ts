@@ -3,11 +3,14 @@ import { NetworkError, messageOf } from '../api/http';
 import { createLabel, deleteLabel, listLabels, patchLabel } from '../api/labels';
 import type { Label } from '../api/types';
 import { ExternalStore } from '../lib/externalStore';
+import { RemoteLog, mergeAll, mergeById, type RemoteBatch } from '../lib/remote';
 import { loadList, saveList } from '../offline/cache';
 
 export interface LabelsState {
   labels: readonly Label[];
   loaded: boolean;
+  /** Showing the copy saved on this device because the server could not be reached. */
+  fromCache: boolean;
   error: string | null;
 }
 
@@ -17,9 +20,10 @@ const byName = (a: Label, b: Label) => a.name.localeCompare(b.name);
 
 export class LabelStore extends ExternalStore<LabelsState> {
   private loading: Promise<void> | null = null;
+  private readonly remote = new RemoteLog<RemoteBatch<Label>>();
 
   constructor() {
-    super({ labels: [], loaded: false, error: null });
+    super({ labels: [], loaded: false, fromCache: false, error: null });
   }
 
   byId(id: string): Label | undefined {
@@ -39,18 +43,20 @@ export class LabelStore extends ExternalStore<LabelsState> {
 
   private async fetch(): Promise<void> {
     try {
-      this.setLabels(await listLabels());
-      this.set({ loaded: true, error: null });
+      const [answer, missed] = await this.remote.track(() => listLabels());
+      this.setLabels(mergeAll(answer, missed));
+      this.set({ loaded: true, fromCache: false, error: null });
     } catch (error) {
       const cached = error instanceof NetworkError ? await loadList<Label>(CACHE_KEY).catch(() => undefined) : null;
-      if (cached) this.set({ labels: cached, loaded: true });
+      if (cached) this.set({ labels: cached, loaded: true, fromCache: true });
       else this.set({ error: messageOf(error) });
     }
   }
 
   async create(name: string, color: string | null = null): Promise<Label> {
     const label = await createLabel(name, color);
-    this.setLabels([...this.state.labels, label]);
+    // Live sync may have brought it already.
+    this.setLabels(mergeById(this.state.labels, { upserts: [label], deletes: [] }));
     return label;
   }
 
@@ -62,6 +68,12 @@ export class LabelStore extends ExternalStore<LabelsState> {
   async remove(id: string): Promise<void> {
     await deleteLabel(id);
     this.setLabels(this.state.labels.filter((l) => l.id !== id));
+  }
+
+  /** Labels changed on another device (live sync). */
+  applyRemote(batch: RemoteBatch<Label>): void {
+    this.remote.record(batch);
+    if (this.state.loaded) this.setLabels(mergeById(this.state.labels, batch));
   }
 
   private setLabels(labels: readonly Label[]): void {

@@ -1,13 +1,26 @@
 // Last-seen data kept for offline use: the signed-in user, task list pages, single tasks,
-// and small lists (projects, labels, a project's sections).
+// small lists (projects, labels, a project's sections), and the live-sync token.
 import type { Task, User } from '../api/types';
 import { clearAll, openTaskwellDB, type CachedPage } from './db';
 
 /** Pages are capped so a long scroll does not fill the disk. */
 const MAX_CACHED_ITEMS = 500;
 
+const SYNC_TOKEN = 'sync-token';
+
 export async function cachedUser(): Promise<User | undefined> {
-  return (await openTaskwellDB()).get('meta', 'user');
+  const user = await (await openTaskwellDB()).get('meta', 'user');
+  return typeof user === 'object' ? user : undefined;
+}
+
+/** The last sync token this device applied; wiped with everything else on log-out. */
+export async function loadSyncToken(): Promise<string | undefined> {
+  const token = await (await openTaskwellDB()).get('meta', SYNC_TOKEN);
+  return typeof token === 'string' ? token : undefined;
+}
+
+export async function saveSyncToken(token: string): Promise<void> {
+  await (await openTaskwellDB()).put('meta', token, SYNC_TOKEN);
 }
 
 /** Remember who is signed in; another person's leftovers (queue included) are wiped first. */

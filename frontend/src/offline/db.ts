@@ -1,5 +1,5 @@
 // The app's IndexedDB: the offline queue, last-seen task pages and lists (projects, labels,
-// sections), and the signed-in user.
+// sections), the signed-in user and the live-sync token.
 import { deleteDB, openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { Task, TaskChanges, TaskCreateBody, User } from '../api/types';
 
@@ -65,7 +65,8 @@ interface TaskwellSchema extends DBSchema {
   aliases: { key: string; value: Alias };
   pages: { key: string; value: CachedPage };
   tasks: { key: string; value: Task };
-  meta: { key: string; value: User };
+  /** "user": the signed-in user; "sync-token": where live sync resumes (live/). */
+  meta: { key: string; value: User | string };
   lists: { key: string; value: CachedList };
 }
 

@@ -80,4 +80,57 @@ describe('ProjectStore', () => {
     expect(offline.getState()).toEqual(expect.objectContaining({ fromCache: true, error: null }));
     expect(offline.getState().projects.map((p) => p.name)).toEqual(['Inbox', 'Alpha', 'Beta']);
   });
+
+  it('takes changes made elsewhere: by version, each in the list it belongs to', async () => {
+    const store = new ProjectStore();
+    await store.load();
+    await store.loadArchived();
+    const alpha = store.byId('a')!;
+
+    store.applyRemote({
+      upserts: [
+        project('s', 'Shared', 1536, { role: 'viewer' }),
+        { ...alpha, name: 'Alpha (archived)', archived: true, version: 2 },
+      ],
+      deletes: ['b'],
+    });
+    expect(store.getState().projects.map((p) => p.name)).toEqual(['Inbox', 'Shared']);
+    expect(store.getState().archived!.map((p) => p.name)).toEqual(['Alpha (archived)']);
+
+    store.applyRemote({ upserts: [{ ...alpha, name: 'A late echo', version: 1 }], deletes: [] });
+    expect(store.getState().archived!.map((p) => p.name)).toEqual(['Alpha (archived)']);
+  });
+
+  it('replays onto a list on its way the changes that came meanwhile', async () => {
+    let answer: (response: Response) => void = () => undefined;
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(() => new Promise<Response>((resolve) => (answer = resolve))),
+    );
+    const store = new ProjectStore();
+    const loading = store.load();
+
+    store.applyRemote({ upserts: [project('a', 'Alpha, renamed', 1024, { version: 2 })], deletes: ['b'] });
+    answer(json(200, { items: active })); // read before those changes
+    await loading;
+
+    expect(store.getState().projects.map((p) => p.name)).toEqual(['Inbox', 'Alpha, renamed']);
+  });
+
+  it('lists a project made here once when live sync told of it before the answer came', async () => {
+    const store = new ProjectStore();
+    await store.load();
+    let answer: (response: Response) => void = () => undefined;
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(() => new Promise<Response>((resolve) => (answer = resolve))),
+    );
+    const creating = store.create('New', null);
+
+    store.applyRemote({ upserts: [project('n', 'New', 4096)], deletes: [] });
+    answer(json(201, project('n', 'New', 4096)));
+    await creating;
+
+    expect(store.getState().projects.map((p) => p.name)).toEqual(['Inbox', 'Alpha', 'Beta', 'New']);
+  });
 });

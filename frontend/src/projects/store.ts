@@ -8,6 +8,7 @@ import { createProject, deleteProject, listProjects, patchProject } from '../api
 import type { Project, ProjectChanges } from '../api/types';
 import { ExternalStore } from '../lib/externalStore';
 import { positionBetween } from '../lib/positions';
+import { RemoteLog, mergeAll, mergeById, type RemoteBatch } from '../lib/remote';
 import { loadList, saveList } from '../offline/cache';
 
 export interface ProjectsState {
@@ -39,6 +40,7 @@ export function isOwner(project: Project | undefined): boolean {
 
 export class ProjectStore extends ExternalStore<ProjectsState> {
   private loading: Promise<void> | null = null;
+  private readonly remote = new RemoteLog<RemoteBatch<Project>>();
 
   constructor() {
     super({ projects: [], archived: null, loading: false, loaded: false, fromCache: false, error: null });
@@ -68,7 +70,8 @@ export class ProjectStore extends ExternalStore<ProjectsState> {
   private async fetch(): Promise<void> {
     this.set({ loading: true, error: null });
     try {
-      const projects = ordered(await listProjects(false));
+      const [answer, missed] = await this.remote.track(() => listProjects(false));
+      const projects = ordered(mergeAll(answer, missed).filter((p) => !p.archived));
       this.set({ projects, loading: false, loaded: true, fromCache: false });
       void saveList(CACHE_KEY, projects).catch(() => undefined);
     } catch (error) {
@@ -88,7 +91,8 @@ export class ProjectStore extends ExternalStore<ProjectsState> {
 
   async create(name: string, color: string | null): Promise<Project> {
     const project = await createProject(name, color);
-    this.setProjects([...this.state.projects, project]);
+    // Live sync may have brought it already.
+    this.setProjects(mergeById(this.state.projects, { upserts: [project], deletes: [] }));
     return project;
   }
 
@@ -128,6 +132,16 @@ export class ProjectStore extends ExternalStore<ProjectsState> {
       const archived = this.state.archived.filter((p) => p.id !== project.id);
       this.set({ archived: project.archived ? [...archived, project] : archived });
     }
+  }
+
+  /** Changes made elsewhere (live sync): each project lands in the list it now belongs to. */
+  applyRemote(batch: RemoteBatch<Project>): void {
+    this.remote.record(batch);
+    if (!this.state.loaded) return; // the first load, on its way or not, reads them
+    const { projects, archived } = this.state;
+    const all = mergeById([...projects, ...(archived ?? [])], batch);
+    this.setProjects(all.filter((p) => !p.archived));
+    if (archived) this.set({ archived: all.filter((p) => p.archived) });
   }
 
   private setProjects(projects: readonly Project[]): void {

@@ -3,7 +3,8 @@ import { Suspense, useEffect, useState } from 'react';
 import { Link, Route, Switch, useRoute } from 'wouter';
 import { messageOf } from '../api/http';
 import { useAuth, useUser } from '../auth/AuthContext';
-import { rememberUser } from '../offline/cache';
+import { Reminders } from '../live/Reminders';
+import { loadSyncToken, rememberUser } from '../offline/cache';
 import { ConflictDialog } from '../offline/ConflictDialog';
 import { SyncIndicator } from '../offline/SyncIndicator';
 import { ProjectSidebar } from '../projects/ProjectSidebar';
@@ -43,13 +44,22 @@ function useOpenWorkspace(userId: string): { workspace: Workspace | null; error:
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     let stop: (() => void) | undefined;
+    let stopLive: (() => void) | undefined;
     let cancelled = false;
     rememberUser(user)
       .then(openWorkspace)
       .then((opened) => {
         if (cancelled) return;
+        // Read before the screens load: live sync catches up from there, so no change made
+        // elsewhere falls between what they load and where it starts.
+        const token = loadSyncToken().catch(() => undefined);
         stop = opened.sync.start();
         setWorkspace(opened);
+        Promise.all([token, import('../live/start')])
+          .then(([resumeFrom, { startLive }]) => {
+            if (!cancelled) stopLive = startLive(opened, resumeFrom);
+          })
+          .catch(() => undefined); // no live updates; reloading the page still shows the news
       })
       .catch(() =>
         setError(
@@ -59,6 +69,7 @@ function useOpenWorkspace(userId: string): { workspace: Workspace | null; error:
     return () => {
       cancelled = true;
       stop?.();
+      stopLive?.();
     };
     // The workspace belongs to one person; a profile edit must not rebuild it.
   }, [userId]);
@@ -168,6 +179,7 @@ function Shell() {
           </Suspense>
         </main>
       </div>
+      <Reminders />
       <ConflictDialog />
       {showShortcuts && <ShortcutsDialog onClose={() => setShowShortcuts(false)} />}
     </WorkspaceContext.Provider>

@@ -10,6 +10,7 @@ import { Comments } from '../comments/Comments';
 import { LabelPicker } from '../labels/LabelPicker';
 import { Markdown } from '../markdown/Markdown';
 import { loadTask, saveTask } from '../offline/cache';
+import { useReloadCount } from '../live/useRemote';
 import { isLocalRef } from '../offline/ids';
 import { applyPendingTo, type ViewTask } from '../offline/overlay';
 import { formatDate, formatDateTime } from '../tasks/format';
@@ -21,9 +22,10 @@ import { useMembers } from '../projects/useMembers';
 import { Subtasks } from '../tasks/Subtasks';
 import { PageHeading } from '../ui/PageHeading';
 
-/** The newest copy known: fetched here, in the list, or reported by the queue. */
+/** The newest copy known: fetched here, in the list, reported by the queue or by live sync. */
 function useServerTask(id: string): { task: Task | undefined; error: string | null } {
-  const { list, queue } = useWorkspace();
+  const { list, queue, changes } = useWorkspace();
+  const reloads = useReloadCount();
   const state = useSyncExternalStore(list.subscribe, list.getState);
   const [fetched, setFetched] = useState<Task | undefined>();
   const [error, setError] = useState<string | null>(null);
@@ -56,7 +58,21 @@ function useServerTask(id: string): { task: Task | undefined; error: string | nu
       current = false;
       stop();
     };
-  }, [id, queue]);
+  }, [id, queue, reloads]);
+  useEffect(
+    () =>
+      changes.subscribe('task', (change) => {
+        if (change.id !== id) return;
+        if (change.op === 'delete') {
+          setFetched(undefined);
+          setError('This task was deleted, or you can no longer see it.');
+          return;
+        }
+        const task = change.data as Task;
+        setFetched((known) => (known && known.version > task.version ? known : task));
+      }),
+    [changes, id],
+  );
 
   const fromList = state.items.find((task) => task.id === id);
   const task = fetched && fromList ? (fetched.version >= fromList.version ? fetched : fromList) : (fetched ?? fromList);

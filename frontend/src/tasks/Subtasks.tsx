@@ -1,16 +1,18 @@
 // A task's subtasks on its detail page: read from GET /tasks?parent_id=, kept current by the
-// queue's reports, created and completed through the queue like any other task.
+// queue's reports and live sync, created and completed through the queue like any other task.
 import { useEffect, useId, useState, useSyncExternalStore, type FormEvent } from 'react';
 import { Link } from 'wouter';
 import { NetworkError, messageOf } from '../api/http';
 import { listTasks } from '../api/tasks';
 import type { Task } from '../api/types';
+import { useReloadCount, withChange } from '../live/useRemote';
 import { isLocalRef } from '../offline/ids';
 import { applyPending } from '../offline/overlay';
 import { useWorkspace } from './workspace';
 
 function useChildren(parentId: string): { children: Task[]; error: string | null } {
-  const { queue } = useWorkspace();
+  const { queue, changes } = useWorkspace();
+  const reloads = useReloadCount();
   const [children, setChildren] = useState<Task[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -34,11 +36,18 @@ function useChildren(parentId: string): { children: Task[]; error: string | null
         setChildren((items) => items.filter((t) => t.id !== event.taskId));
       }
     });
+    const stopRemote = changes.subscribe('task', (change) =>
+      setChildren((items) => {
+        const updated = withChange(items, change, (task) => task.parent_id === parentId);
+        return updated === items ? items : [...updated];
+      }),
+    );
     return () => {
       current = false;
       stop();
+      stopRemote();
     };
-  }, [parentId, queue]);
+  }, [parentId, queue, changes, reloads]);
   return { children, error };
 }
 

@@ -37,11 +37,11 @@ export function matchesFilters(filters: Filters, now: Date = new Date()): (task:
   };
 }
 
-export function queryLocally(tasks: readonly Task[], filters: Filters, now: Date = new Date()): Task[] {
-  const matches = tasks.filter(matchesFilters(filters, now));
+/** The server's order for these filters: the sort key, then the id. */
+export function sortOrder(filters: Filters): (a: Task, b: Task) => number {
   const descending = filters.sort.startsWith('-');
   const field = filters.sort.replace(/^-/, '') as SortField;
-  return matches.sort((a, b) => {
+  return (a, b) => {
     const order = compare(a, b, field);
     if (order !== 0) {
       // Missing due dates stay last in both directions.
@@ -49,5 +49,9 @@ export function queryLocally(tasks: readonly Task[], filters: Filters, now: Date
       return descending ? -order : order;
     }
     return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-  });
+  };
+}
+
+export function queryLocally(tasks: readonly Task[], filters: Filters, now: Date = new Date()): Task[] {
+  return tasks.filter(matchesFilters(filters, now)).sort(sortOrder(filters));
 }

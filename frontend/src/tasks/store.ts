@@ -13,8 +13,10 @@ import type { Task, TaskChanges, TaskCreateBody, TaskPage } from '../api/types';
 import type { CachedPage } from '../offline/db';
 import { applyPending } from '../offline/overlay';
 import type { OfflineQueue, SyncEvent } from '../offline/queue';
+import { RemoteLog } from '../lib/remote';
 import { DEFAULT_FILTERS, filtersToSearch, listParams, type Filters } from './filters';
 import { matchesFilters, queryLocally } from './localQuery';
+import { mergeRemoteTasks, type RemoteTasks } from './remote';
 
 export const UNDO_MS = 5_000;
 
@@ -66,6 +68,7 @@ export class TaskListStore {
   private generation = 0;
   private pendingDelete: PendingDelete | null = null;
   private turn: Promise<unknown> = Promise.resolve();
+  private readonly remote = new RemoteLog<RemoteTasks>();
   private readonly listeners = new Set<() => void>();
   /** Server id -> the local ref it had, so a synced task keeps its React key (and focus). */
   private readonly localKeys = new Map<string, string>();
@@ -112,7 +115,7 @@ export class TaskListStore {
     this.set({ filters, loading: 'first', error: null });
     const key = filtersToSearch(filters);
     try {
-      const page = await this.deps.listTasks(listParams(filters));
+      const page = await this.fetchPage(listParams(filters), filters);
       if (generation !== this.generation) return;
       this.set({ items: page.items, nextCursor: page.next_cursor, loading: 'idle', fromCache: false });
       void this.deps.savePage(key, page.items, page.next_cursor);
@@ -142,7 +145,7 @@ export class TaskListStore {
     const generation = this.generation;
     this.set({ loading: 'more', error: null });
     try {
-      const page = await this.deps.listTasks({ ...listParams(filters), cursor: nextCursor });
+      const page = await this.fetchPage({ ...listParams(filters), cursor: nextCursor }, filters);
       if (generation !== this.generation) return;
       const seen = new Set(this.state.items.map((t) => t.id));
       const items = [...this.state.items, ...page.items.filter((t) => !seen.has(t.id))];
@@ -151,6 +154,30 @@ export class TaskListStore {
     } catch (error) {
       if (generation === this.generation) this.set({ loading: 'idle', error: messageOf(error) });
     }
+  }
+
+  /** A page from the server with the changes from elsewhere that came while it was out. */
+  private async fetchPage(params: ListParams, filters: Filters): Promise<TaskPage> {
+    const [page, missed] = await this.remote.track(() => this.deps.listTasks(params));
+    const view = { filters, complete: page.next_cursor === null };
+    const items = missed.reduce<Task[]>((current, batch) => mergeRemoteTasks(current, batch, view), page.items);
+    return { ...page, items };
+  }
+
+  // --- changes made elsewhere (live sync) -------------------------------------------------
+
+  /** Another device's changes: the list shows the server's copies (queued changes stay on
+   * top, see useTaskView), and this device's offline copy follows. */
+  applyRemote(batch: RemoteTasks): void {
+    this.remote.record(batch);
+    // While a view's first page is out, the items shown are another view's: the page gets
+    // the batch when it comes.
+    if (this.loaded && this.state.loading !== 'first') {
+      const view = { filters: this.state.filters, complete: this.state.nextCursor === null };
+      this.setItems(mergeRemoteTasks(this.state.items, batch, view));
+    }
+    for (const task of batch.upserts) void this.deps.saveTask(task);
+    for (const id of batch.deletes) void this.deps.forgetTask(id);
   }
 
   // --- actions ------------------------------------------------------------------------

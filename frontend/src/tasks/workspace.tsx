@@ -1,9 +1,11 @@
 // Everything the signed-in screens share: the offline queue, its sync controller, the list,
-// the projects and the labels.
+// the projects, the labels, and what live sync brings (changes from elsewhere, reminders).
 import { createContext, useContext } from 'react';
 import { loadCsrfToken } from '../api/http';
 import { createTask, deleteTask, getTask, listTasks, patchTask } from '../api/tasks';
 import { LabelStore } from '../labels/store';
+import { ChangeHub } from '../live/hub';
+import { ReminderStore } from '../live/reminders';
 import { ProjectStore } from '../projects/store';
 import { forgetTask, loadAllTasks, loadPage, saveTask, savePage } from '../offline/cache';
 import { OfflineQueue } from '../offline/queue';
@@ -16,6 +18,9 @@ export interface Workspace {
   list: TaskListStore;
   projects: ProjectStore;
   labels: LabelStore;
+  /** Changes from other devices, for screens with a copy of their own (live/). */
+  changes: ChangeHub;
+  reminders: ReminderStore;
 }
 
 export async function openWorkspace(): Promise<Workspace> {
@@ -32,12 +37,14 @@ export async function openWorkspace(): Promise<Workspace> {
   });
   const projects = new ProjectStore();
   const labels = new LabelStore();
-  // Back online with the queue replayed: show the server's truth.
+  // Back online with the queue replayed: views showing this device's copy read the server's;
+  // the rest is caught up by live sync (live/start.ts) from its token.
   sync.onReconnect(() => {
-    void list.reload();
-    void projects.load();
+    if (list.getState().fromCache) void list.reload();
+    if (projects.getState().fromCache) void projects.load();
+    if (labels.getState().fromCache) void labels.load();
   });
-  return { queue, sync, list, projects, labels };
+  return { queue, sync, list, projects, labels, changes: new ChangeHub(), reminders: new ReminderStore() };
 }
 
 export const WorkspaceContext = createContext<Workspace | null>(null);

@@ -4,6 +4,8 @@ import type { ReactElement } from 'react';
 import { Router } from 'wouter';
 import { memoryLocation } from 'wouter/memory-location';
 import { LabelStore } from '../labels/store';
+import { ChangeHub } from '../live/hub';
+import { ReminderStore } from '../live/reminders';
 import { ProjectStore } from '../projects/store';
 import { OfflineQueue } from '../offline/queue';
 import { SyncController } from '../offline/sync';
@@ -41,7 +43,16 @@ export async function testWorkspace(
     forgetTask: async () => undefined,
     sync: () => void queue.flush(),
   });
-  return { queue, sync, list, projects: new ProjectStore(), labels: new LabelStore(), dbName };
+  return {
+    queue,
+    sync,
+    list,
+    projects: new ProjectStore(),
+    labels: new LabelStore(),
+    changes: new ChangeHub(),
+    reminders: new ReminderStore(() => undefined),
+    dbName,
+  };
 }
 
 export function withWorkspace(workspace: Workspace, ui: ReactElement): ReactElement {
