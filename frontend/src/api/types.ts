@@ -157,7 +157,7 @@ export interface SessionInfo {
   current: boolean;
 }
 
-export type ApiKeyScope = 'tasks:read' | 'tasks:write' | 'account:read';
+export type ApiKeyScope = 'tasks:read' | 'tasks:write' | 'account:read' | 'webhooks:manage';
 
 export interface ApiKey {
   id: string;

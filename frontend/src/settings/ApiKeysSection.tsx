@@ -10,6 +10,7 @@ const SCOPES: { value: ApiKeyScope; label: string }[] = [
   { value: 'tasks:read', label: 'Read tasks' },
   { value: 'tasks:write', label: 'Change tasks' },
   { value: 'account:read', label: 'Read account' },
+  { value: 'webhooks:manage', label: 'Manage webhooks' },
 ];
 
 function NewKey({ created, onDone }: { created: ApiKeyCreated; onDone(): void }) {
