@@ -159,7 +159,12 @@ class AppContext:
         activity = ActivityLog(db, access, settings)
         feed = ChangeFeed(db.dialect.name)
         labels = LabelService(settings, db, feed)
-        wakeups = make_wakeups(redis, settings)
+
+        async def beacon() -> int:
+            async with db.engine.connect() as conn:
+                return await feed.watermark(conn)
+
+        wakeups = make_wakeups(redis, settings, beacon)
         tasks = TaskService(
             settings, db, TaskRepository(db), access, activity, labels, feed, reads, wakeups
         )

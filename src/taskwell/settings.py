@@ -185,6 +185,9 @@ class Settings(BaseSettings):
     events_stream_max_seconds: float = Field(default=3_600.0, ge=1)
     events_streams_per_user: int = Field(default=10, ge=1, le=1_000)
     events_streams_max: int = Field(default=2_000, ge=1)
+    # Without Redis: how often a process with open streams reads the change feed's watermark
+    # to notice writes made by other processes (serve --workers N, a separate worker).
+    events_beacon_seconds: float = Field(default=0.25, gt=0, le=60)
     # Reminders one user may set on one task.
     reminders_max_per_task: int = Field(default=10, ge=1, le=1_000)
     # Deleted tasks and projects stay restorable this long, then maintenance purges them.

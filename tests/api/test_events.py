@@ -265,8 +265,9 @@ async def test_an_id_outside_the_replay_window_or_not_ours_gets_resync(
             await client.post(TASKS, json={"title": "x"}, headers=alice.headers), 201
         )
         await _changes(reader, _is("task", created["id"]))
-    async with open_events(live, {**alice.headers, "Last-Event-ID": "not-a-token"}) as reader:
-        assert (await reader.until("resync")).json()["reason"] == "invalid"
+    for foreign in ("not-a-token", Token(2**63 + 5, time.time()).encode()):
+        async with open_events(live, {**alice.headers, "Last-Event-ID": foreign}) as reader:
+            assert (await reader.until("resync")).json()["reason"] == "invalid"
 
 
 async def test_heartbeats_and_the_stream_ends_once_the_session_does(

@@ -330,9 +330,11 @@ async def test_one_more_than_the_limit_is_refused(
 async def test_creating_rotating_and_deleting_are_audited(
     client: httpx.AsyncClient, alice: Account
 ) -> None:
-    created = await create(client, alice)
+    created = await create(client, alice, "https://hooks.example.com/in?token=s3cr3t")
     url = f"{WEBHOOKS}/{created['id']}"
-    await client.patch(url, json={"url": "https://hooks.example.com/v2"}, headers=alice.headers)
+    await client.patch(
+        url, json={"url": "https://hooks.example.com/v2?token=t0ken"}, headers=alice.headers
+    )
     await client.post(f"{url}/rotate-secret", headers=alice.headers)
     await client.delete(url, headers=alice.headers)
 
@@ -347,6 +349,10 @@ async def test_creating_rotating_and_deleting_are_audited(
     ]
     assert all(e["target"] == created["id"] for e in events)
     assert created["secret"] not in str(page)
+    # A receiver's token in the URL's query stays out of the log.
+    assert events[-1]["details"]["url"] == "https://hooks.example.com/in"
+    for secret in ("s3cr3t", "t0ken"):
+        assert secret not in str(page)
 
 
 # --- API keys ------------------------------------------------------------------------------
@@ -364,14 +370,18 @@ async def test_an_api_key_needs_the_webhooks_scope(
     client: httpx.AsyncClient, alice: Account
 ) -> None:
     tasks_only = await _key(client, alice, ["tasks:read", "tasks:write"])
-    hooks = await _key(client, alice, ["webhooks:manage"])
+    hooks_only = await _key(client, alice, ["webhooks:manage"])
+    hooks = await _key(client, alice, ["webhooks:manage", "tasks:read"])
+    body = {"url": "https://hooks.example.com/in", "event_types": ["*"]}
 
     assert_problem(await client.get(WEBHOOKS, headers=tasks_only), 403, "insufficient-scope")
-    created = await client.post(
-        WEBHOOKS,
-        json={"url": "https://hooks.example.com/in", "event_types": ["*"]},
-        headers=hooks,
+    # A webhook sends what GET /sync shows: a key that may not read tasks may not have one
+    # (it would read every task through it).
+    assert_problem(
+        await client.post(WEBHOOKS, json=body, headers=hooks_only), 403, "insufficient-scope"
     )
+    assert_problem(await client.get(WEBHOOKS, headers=hooks_only), 403, "insufficient-scope")
+    created = await client.post(WEBHOOKS, json=body, headers=hooks)
     assert created.status_code == 201, created.text
 
 

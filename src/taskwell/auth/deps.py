@@ -99,10 +99,14 @@ async def principal_with_scope(request: Request, scope: str) -> Principal:
     return principal
 
 
-def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
+def require_scope(*scopes: str) -> Callable[..., Awaitable[Principal]]:
+    """A session, or an API key with every one of these scopes."""
+
     async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-        if not principal.allows(scope):
-            raise InsufficientScope(f"This needs an API key with the `{scope}` scope.")
+        missing = [scope for scope in scopes if not principal.allows(scope)]
+        if missing:
+            named = " and ".join(f"`{scope}`" for scope in missing)
+            raise InsufficientScope(f"This needs an API key with the {named} scope.")
         return principal
 
     return check

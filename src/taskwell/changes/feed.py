@@ -36,6 +36,7 @@ Changed = Callable[[Iterable[uuid.UUID]], Awaitable[None]]
 # "reminder": a due reminder, addressed to its user (the worker, reminders/delivery.py).
 ENTITIES = ("task", "project", "section", "comment", "label", "reminder")
 _TOKEN_MAX = 256
+_BIGINT = 2**63  # transaction ids and seq are signed 64-bit in the database
 
 
 class SyncExpired(DomainError):
@@ -72,7 +73,9 @@ class Token:
                 after = (key, seq)
             if high is not None and not isinstance(high, int):
                 raise ValueError
-            if low < 0 or (high is not None and high < low):
+            if not 0 <= low < _BIGINT or (high is not None and not low <= high < _BIGINT):
+                raise ValueError
+            if after is not None and not all(0 <= part < _BIGINT for part in after):
                 raise ValueError
         except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
             raise InvalidCursor("This is not a sync token from this server.") from exc
@@ -176,5 +179,11 @@ class ChangeFeed:
         return [Row(*row) for row in await conn.execute(stmt)]
 
     async def purge(self, conn: AsyncConnection, before: datetime) -> int:
-        result = await conn.execute(sa.delete(changes).where(changes.c.at < before))
+        """Rows older than `before`, but never the newest row: on SQLite the watermark is the
+        next seq, and an emptied table would hand out seq numbers again from 1, below tokens
+        already given out (their next sync would skip the new changes)."""
+        newest = sa.select(sa.func.max(changes.c.seq)).scalar_subquery()
+        result = await conn.execute(
+            sa.delete(changes).where(changes.c.at < before, changes.c.seq < newest)
+        )
         return int(result.rowcount or 0)

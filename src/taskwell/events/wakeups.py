@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
@@ -32,16 +32,27 @@ log = logging.getLogger("taskwell.events")
 CHANNEL = "taskwell:wake"
 # Told of every wake-up: the user ids, or None for "anything may have changed".
 Observer = Callable[[list[str] | None], None]
+# Something that moves whenever any process commits a change (the feed's watermark).
+Beacon = Callable[[], Awaitable[object]]
 # One message names at most this many users; a bigger change is sent in several.
 _BATCH = 1_000
 
 
 class Wakeups:
-    """In-process: wakes this process's streams. The base of the Redis variant."""
+    """In-process: wakes this process's streams. The base of the Redis variant.
 
-    def __init__(self) -> None:
+    Without Redis, other processes' writes (`serve --workers N`, several instances on one
+    PostgreSQL, a separate `taskwell worker`) publish nowhere this process hears. So while
+    this process has streams open, a `beacon` (the change feed's watermark) is read every
+    `interval` seconds, and when it moves every local stream looks: one small query per
+    interval per process, whatever the number of streams."""
+
+    def __init__(self, beacon: Beacon | None = None, interval: float = 0.25) -> None:
         self._waiting: dict[str, set[asyncio.Event]] = {}
         self._observers: list[Observer] = []
+        self._beacon = beacon
+        self._interval = interval
+        self._watcher: asyncio.Task[None] | None = None
 
     @contextmanager
     def observing(self, observer: Observer) -> Iterator[None]:
@@ -60,6 +71,8 @@ class Wakeups:
         event = asyncio.Event()
         key = str(user_id)
         self._waiting.setdefault(key, set()).add(event)
+        if self._beacon is not None and self._watcher is None:
+            self._watcher = asyncio.create_task(self._watch(self._beacon), name="wake-beacon")
         try:
             yield event
         finally:
@@ -82,11 +95,30 @@ class Wakeups:
 
     def wake_all(self) -> None:
         """Every local stream looks now (after a gap in which wake-ups may have been lost)."""
+        self._wake_streams()
+        for observer in self._observers:
+            observer(None)
+
+    def _wake_streams(self) -> None:
         for events in self._waiting.values():
             for event in events:
                 event.set()
-        for observer in self._observers:
-            observer(None)
+
+    async def _watch(self, beacon: Beacon) -> None:
+        last: object = None
+        try:
+            while self._waiting:
+                try:
+                    mark = await beacon()
+                except Exception:  # the database may be away: streams poll too
+                    log.debug("could not read the wake-up beacon", exc_info=True)
+                else:
+                    if last is not None and mark != last:
+                        self._wake_streams()
+                    last = mark
+                await asyncio.sleep(self._interval)
+        finally:
+            self._watcher = None
 
     async def start(self) -> None:
         """Begin receiving other processes' wake-ups (nothing to do in-process)."""
@@ -167,5 +199,7 @@ class RedisWakeups(Wakeups):
             self.wake(str(user_id) for user_id in ids)
 
 
-def make_wakeups(redis: Redis | None, settings: Settings) -> Wakeups:
-    return Wakeups() if redis is None else RedisWakeups(redis, settings)
+def make_wakeups(redis: Redis | None, settings: Settings, beacon: Beacon | None = None) -> Wakeups:
+    if redis is not None:
+        return RedisWakeups(redis, settings)
+    return Wakeups(beacon, settings.events_beacon_seconds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
@@ -21,8 +22,9 @@ from taskwell.webhooks.schemas import (
     WebhookPatch,
 )
 
-# A signed-in session, or an API key with this scope.
-WebhooksManager = Annotated[Principal, Depends(require_scope("webhooks:manage"))]
+# A signed-in session, or an API key with both scopes: a webhook sends what `GET /sync` shows,
+# so managing one is reading tasks (a `webhooks:manage` key alone must not read them through it).
+WebhooksManager = Annotated[Principal, Depends(require_scope("webhooks:manage", "tasks:read"))]
 _NO_STORE = {"Cache-Control": "no-store"}
 
 router = APIRouter(
@@ -57,7 +59,7 @@ async def create_webhook(
         "webhook.created",
         actor=principal,
         target=str(endpoint.id),
-        details={"url": endpoint.url, "event_types": list(endpoint.event_types)},
+        details={"url": _where(endpoint.url), "event_types": list(endpoint.event_types)},
     )
     response.headers.update(_NO_STORE)
     response.headers["Location"] = str(request.url_for("get_webhook", webhook_id=endpoint.id))
@@ -99,7 +101,7 @@ async def update_webhook(
             "webhook.updated",
             actor=principal,
             target=str(webhook_id),
-            details={"url": endpoint.url},
+            details={"url": _where(endpoint.url)},
         )
     return WebhookOut.of(endpoint)
 
@@ -113,7 +115,10 @@ async def delete_webhook(
     """Delete the webhook and its delivery log; nothing more is sent to it."""
     endpoint = await ctx.webhooks.delete(principal.user_id, webhook_id)
     await ctx.audit.record(
-        "webhook.deleted", actor=principal, target=str(webhook_id), details={"url": endpoint.url}
+        "webhook.deleted",
+        actor=principal,
+        target=str(webhook_id),
+        details={"url": _where(endpoint.url)},
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -163,3 +168,14 @@ async def test_webhook(
 ) -> TestQueued:
     """Queue a `webhook.ping` delivery; follow it in the delivery log."""
     return TestQueued.model_validate(await ctx.webhooks.send_test(principal.user_id, webhook_id))
+
+
+def _where(url: str) -> str:
+    """A webhook URL as the audit log keeps it: scheme, host, port and path. Its query and any
+    user info may carry a receiver's token, which the log must not hold."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
