@@ -173,6 +173,86 @@ export interface ApiKeyCreated extends ApiKey {
   key: string;
 }
 
+/** What a webhook can ask for (src/taskwell/webhooks/events.py); `*` is every one. */
+export type WebhookEventType =
+  | 'task.updated'
+  | 'task.deleted'
+  | 'project.updated'
+  | 'project.deleted'
+  | 'section.updated'
+  | 'section.deleted'
+  | 'comment.updated'
+  | 'comment.deleted'
+  | 'label.updated'
+  | 'label.deleted'
+  | 'reminder.due';
+
+export interface Webhook {
+  id: string;
+  url: string;
+  description: string;
+  /** Event types, `<entity>.*` patterns, or `*` alone. */
+  event_types: string[];
+  enabled: boolean;
+  /** Why it is disabled (by its owner, or after failing too long); null when enabled. */
+  disabled_reason: string | null;
+  /** Failed attempts in a row. */
+  failure_count: number;
+  /** After a rotation, the old secret also signs until then. */
+  previous_secret_expires_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The answer to creating a webhook or rotating its secret: the only time `secret` is sent. */
+export interface WebhookCreated extends Webhook {
+  secret: string;
+}
+
+export interface WebhookCreateBody {
+  url: string;
+  event_types: string[];
+  description?: string;
+}
+
+export type WebhookChanges = Partial<Pick<Webhook, 'url' | 'event_types' | 'description' | 'enabled'>>;
+
+export interface WebhookAttempt {
+  number: number;
+  at: string;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+  next_retry_at: string | null;
+}
+
+export type WebhookDeliveryState = 'pending' | 'delivered' | 'failed';
+
+export interface WebhookDelivery {
+  /** Sent as the webhook-id header on every attempt. */
+  id: string;
+  event_type: string;
+  state: WebhookDeliveryState;
+  attempt_count: number;
+  next_attempt_at: string | null;
+  created_at: string;
+  finished_at: string | null;
+  attempts: WebhookAttempt[];
+}
+
+export interface WebhookDeliveryPage {
+  items: WebhookDelivery[];
+  next_cursor: string | null;
+}
+
+/** A queued `webhook.ping`, to follow in the delivery log. */
+export interface WebhookTestQueued {
+  id: string;
+  event_type: string;
+  state: string;
+  created_at: string;
+}
+
 /** RFC 9457 problem details as the API sends them. */
 export interface Problem {
   type?: string;

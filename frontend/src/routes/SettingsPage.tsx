@@ -1,10 +1,11 @@
-// Account settings: profile, avatar, password, sessions, API keys.
+// Account settings: profile, avatar, password, sessions, API keys, webhooks.
 import { useState } from 'react';
 import { ApiKeysSection } from '../settings/ApiKeysSection';
 import { AvatarSection } from '../settings/AvatarSection';
 import { PasswordSection } from '../settings/PasswordSection';
 import { ProfileSection } from '../settings/ProfileSection';
 import { SessionsSection } from '../settings/SessionsSection';
+import { WebhooksSection } from '../settings/WebhooksSection';
 import { PageHeading } from '../ui/PageHeading';
 
 export default function SettingsPage() {
@@ -18,6 +19,7 @@ export default function SettingsPage() {
       <PasswordSection onChanged={() => setSessionsVersion((v) => v + 1)} />
       <SessionsSection version={sessionsVersion} />
       <ApiKeysSection />
+      <WebhooksSection />
     </div>
   );
 }
