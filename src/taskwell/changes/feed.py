@@ -139,10 +139,10 @@ class ChangeFeed:
     async def watermark(self, conn: AsyncConnection) -> int:
         return (await self.watermark_state(conn))[0]
 
-    async def watermark_state(self, conn: AsyncConnection) -> tuple[int, bool]:
-        """The watermark, and whether it is settled: no transaction was still running when it
-        was read, so everything committed so far is below it. Unsettled, a change that has
-        just committed may still be held back behind an older transaction that is running."""
+    async def watermark_state(self, conn: AsyncConnection) -> tuple[int, int]:
+        """The watermark, and where it will be once every transaction running now has ended
+        (PostgreSQL: the snapshot's xmax). While the two differ, a change that has just
+        committed may still be held back behind an older transaction that is running."""
         if self._pg:
             found = await conn.execute(
                 sa.text(
@@ -151,9 +151,10 @@ class ChangeFeed:
                 )
             )
             low, high = found.one()
-            return int(low), low == high
+            return int(low), int(high)
         found = await conn.execute(sa.select(sa.func.coalesce(sa.func.max(changes.c.seq), 0)))
-        return int(found.scalar_one()) + 1, True
+        mark = int(found.scalar_one()) + 1
+        return mark, mark
 
     async def read(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +14,15 @@ from taskwell.db.engine import Database
 from taskwell.db.pagination import page_size
 from taskwell.db.types import utcnow
 from taskwell.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Where an answer's window ends, and where it would end once every transaction running
+    at that moment had finished (equal when none was)."""
+
+    end: int
+    settles_at: int
 
 
 class SyncService:
@@ -36,18 +46,18 @@ class SyncService:
         limit: int | None,
         *,
         max_age: float | None = None,
-    ) -> tuple[dict[str, Any], bool]:
-        """One answer of GET /sync, and whether its window's end was settled (see
-        ChangeFeed.watermark_state): unsettled, a change just committed may come only in a
-        later page. `max_age` (seconds) refuses older tokens, as the retention does."""
+    ) -> tuple[dict[str, Any], Window]:
+        """One answer of GET /sync, and its window (see ChangeFeed.watermark_state): while
+        `end < settles_at`, a change just committed may come only in a later answer.
+        `max_age` (seconds) refuses older tokens, as the retention does."""
         size = page_size(limit, default=self._page_default, maximum=self._page_max)
         now = time.time()
         # The primary: a replica's watermark would be its own, and could be behind.
         async with self._db.engine.connect() as conn:
             if since is None:
-                mark, settled = await self._feed.watermark_state(conn)
+                mark, settles = await self._feed.watermark_state(conn)
                 body = {"changes": [], "token": Token(mark, now).encode(), "has_more": False}
-                return body, settled
+                return body, Window(mark, settles)
             token = Token.decode(since)
             oldest = self._retention.total_seconds()
             if now - token.issued > (oldest if max_age is None else min(max_age, oldest)):
@@ -55,11 +65,10 @@ class SyncService:
                     "Changes this old are no longer kept; load everything again, then sync "
                     "from the token GET /sync gives without `since`."
                 )
-            settled = True
             if token.high is not None:
-                high = token.high
+                high = settles = token.high
             else:
-                high, settled = await self._feed.watermark_state(conn)
+                high, settles = await self._feed.watermark_state(conn)
             rows = await self._feed.read(
                 conn,
                 visible_projects=member_of(user_id),
@@ -95,7 +104,8 @@ class SyncService:
             following = Token(token.low, now, (last.key, last.seq), high)
         else:
             following = Token(high, now)
-        return {"changes": out, "token": following.encode(), "has_more": has_more}, settled
+        body = {"changes": out, "token": following.encode(), "has_more": has_more}
+        return body, Window(high, settles)
 
     async def purge(self) -> int:
         """Rows older than the retention, and a day: no valid token needs them."""

@@ -31,7 +31,8 @@ from taskwell.observability.metrics import EVENT_STREAMS
 from taskwell.settings import Settings
 
 # After a wake-up whose change may still be held back behind a running transaction (see
-# ChangeFeed.watermark_state), look again after these pauses (seconds), while still unsettled.
+# ChangeFeed.watermark_state), look again after these pauses (seconds), until the window has
+# passed every transaction that was running at the wake-up.
 _FOLLOW_UPS = (0.02, 0.05, 0.1, 0.2, 0.35, 0.55, 0.8)
 # The client's reconnection delay (SSE `retry:`), in milliseconds.
 RETRY_MS = 2_000
@@ -142,6 +143,7 @@ class EventStreams:
             beat_at, poll_at = now + self._heartbeat, now + self._poll
             end_at = started + self._lifetime
             follow_ups: list[float] = []
+            target = 0
             while True:
                 wake_at = min(beat_at, poll_at, end_at, *follow_ups)
                 timeout = max(0.0, wake_at - loop.time())
@@ -177,22 +179,21 @@ class EventStreams:
                 async for chunk in self._catch_up(user_id, cursor):
                     yield chunk
                 poll_at = now + self._poll
-                if woke and not cursor.settled:
+                if cursor.end >= target:
+                    follow_ups = []  # everything running at the wake-up has been looked past
+                if woke and cursor.end < cursor.settles_at:
+                    target = cursor.settles_at
                     follow_ups = [now + pause for pause in _FOLLOW_UPS]
-                elif cursor.settled:
-                    follow_ups = []
 
     async def _catch_up(
         self, user_id: uuid.UUID, cursor: _Cursor, *, max_age: float | None = None
     ) -> AsyncIterator[bytes]:
         """Sync from the cursor's token until nothing more is waiting; one event per page."""
         while True:
-            body, settled = await self._sync.page(
-                user_id, cursor.token, self._page, max_age=max_age
-            )
+            body, window = await self._sync.page(user_id, cursor.token, self._page, max_age=max_age)
             max_age = None
             cursor.token = body["token"]
-            cursor.settled = settled
+            cursor.end, cursor.settles_at = window.end, window.settles_at
             if body["changes"]:
                 yield sse(
                     "changes", {"changes": body["changes"], "token": cursor.token}, cursor.token
@@ -203,9 +204,9 @@ class EventStreams:
 
 
 class _Cursor:
-    __slots__ = ("sent", "settled", "token")
+    __slots__ = ("end", "sent", "settles_at", "token")
 
     def __init__(self, token: str | None) -> None:
         self.token = token  # where the next sync starts
         self.sent = token  # the last id the client was given
-        self.settled = True
+        self.end = self.settles_at = 0
