@@ -509,6 +509,27 @@ async def test_a_reenabled_endpoint_starts_from_now(
     assert len(set(_ids(receiver.requests))) == 1
 
 
+async def test_enabling_again_gives_up_what_waited_from_before(
+    client: httpx.AsyncClient, alice: Account, receiver: Receiver, worker: Worker
+) -> None:
+    """Enabling again starts afresh: a delivery still waiting for its retry is not sent later,
+    maybe to another URL, with what its owner could see back then."""
+    hook = await register(client, alice, receiver.url, ["*"])
+    receiver.statuses = deque([500])
+    await ping(client, alice, hook)
+    await worker.run_until_idle()
+    assert len(receiver.requests) == 1  # failed once, waiting for its retry
+    url = f"{WEBHOOKS}/{hook['id']}"
+    await client.patch(url, json={"enabled": False}, headers=alice.headers)
+    await client.patch(url, json={"enabled": True}, headers=alice.headers)
+
+    [logged] = await log_of(client, alice, hook)
+    await worker.run_until_idle()
+
+    assert logged["state"] == "failed"
+    assert len(receiver.requests) == 1
+
+
 async def test_deliveries_queued_when_idle_do_not_wait_for_the_poll(
     client: httpx.AsyncClient, alice: Account, receiver: Receiver, worker: Worker
 ) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from taskwell.db.engine import Database
 from taskwell.users.models import users
 from taskwell.webhooks.models import (
+    FAILED,
     PENDING,
     webhook_attempts,
     webhook_deliveries,
@@ -160,6 +161,17 @@ class WebhookRepository:
         self, conn: AsyncConnection, endpoint_id: uuid.UUID, values: dict[str, Any]
     ) -> None:
         await conn.execute(sa.update(_E).where(_E.c.id == endpoint_id).values(**values))
+
+    async def abandon_pending(
+        self, conn: AsyncConnection, endpoint_id: uuid.UUID, now: datetime
+    ) -> None:
+        """Give up what is still waiting (an attempt in flight loses its claim, so it cannot
+        record an outcome over this)."""
+        await conn.execute(
+            sa.update(_D)
+            .where(_D.c.endpoint_id == endpoint_id, _IS_PENDING)
+            .values(state=FAILED, next_attempt_at=None, lease_id=None, finished_at=now)
+        )
 
     async def delete_endpoint(
         self, conn: AsyncConnection, user_id: uuid.UUID, endpoint_id: uuid.UUID

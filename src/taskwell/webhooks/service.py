@@ -145,6 +145,9 @@ class WebhookService:
             if "enabled" in changes and changes["enabled"] != current.enabled:
                 if changes["enabled"]:
                     assert token is not None
+                    # Afresh: what waited from before is not sent now, maybe long after and
+                    # to a changed URL, with what its owner could see then.
+                    await self._repo.abandon_pending(conn, endpoint_id, utcnow())
                     values.update(
                         enabled=True,
                         disabled_reason=None,
