@@ -210,3 +210,35 @@ def test_existing_tasks_move_into_their_creators_new_inbox_and_back(scratch_url:
     assert {str(t).replace("-", ""): str(o).replace("-", "") for t, o in back} == {
         t.hex: o.hex for t, o in tasks.items()
     }
+
+
+def test_undoing_webhooks_takes_the_reminder_changes_the_older_release_cannot_read(
+    scratch_url: str,
+) -> None:
+    """0012 brings the `reminder` entity into the change feed; the release before has no
+    loader for it, so its downgrade removes those rows (and only those)."""
+    settings = Settings(env="test", database_url=scratch_url)
+    migrate.upgrade(settings)
+
+    async def run(statement: str, **params: object) -> list[tuple[object, ...]]:
+        engine = make_engine(settings)
+        try:
+            async with engine.begin() as conn:
+                result = await conn.execute(sa.text(statement), params)
+                return list(result.all()) if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
+    user = uuid.uuid4()
+    hexed = user.hex if scratch_url.startswith("sqlite") else user
+    for entity in ("reminder", "label"):
+        asyncio.run(
+            run(
+                "INSERT INTO changes (user_id, entity, entity_id, op, at) "
+                "VALUES (:user, :entity, :user, 'upsert', CURRENT_TIMESTAMP)",
+                user=hexed,
+                entity=entity,
+            )
+        )
+    migrate.downgrade(settings, "0011")
+    assert asyncio.run(run("SELECT entity FROM changes")) == [("label",)]

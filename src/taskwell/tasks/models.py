@@ -88,7 +88,10 @@ tasks = sa.Table(
     _live_index("ix_tasks_project_due", "project_id", "due_at", "id"),
     _live_index("ix_tasks_project_priority", "project_id", "priority", "id"),
     _live_index("ix_tasks_project_position", "project_id", "position", "id"),
-    _live_index("ix_tasks_project_status", "project_id", "status"),
+    # One status and one priority in the default order (and the status alone, a prefix).
+    _live_index(
+        "ix_tasks_project_status_priority", "project_id", "status", "priority", "created_at", "id"
+    ),
     sa.Index("ix_tasks_section_id", "section_id"),
     sa.Index("ix_tasks_parent_id", "parent_id"),
     sa.Index("ix_tasks_assignee_id", "assignee_id"),

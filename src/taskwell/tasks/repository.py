@@ -239,7 +239,18 @@ def task_filters(
     where: builtins.list[sa.ColumnElement[bool]] = []
     if assignee:
         where.append(t.c.assignee_id == sa.bindparam("assignee_id", type_=sa.Uuid))
-    if labels_:
+    if labels_ == 1:
+        # Whether the one label is the reader's does not depend on the task: checked once (a
+        # one-time filter), so the task's side is a bare probe of task_labels. With the owner
+        # check inside, each probe looked like a join to the planner, which then often chose
+        # hashing all the label's tasks over walking the list, at twice the cost
+        # (docs/query-plans.md). Several labels keep the check per label, below.
+        label = sa.bindparam("label_0", type_=sa.Uuid)
+        where.append(
+            sa.exists().where(task_labels.c.task_id == t.c.id, task_labels.c.label_id == label)
+        )
+        where.append(sa.exists().where(labels.c.id == label, labels.c.owner_id == _USER))
+    elif labels_:
         where.append(
             sa.exists()
             .where(

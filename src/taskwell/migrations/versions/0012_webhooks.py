@@ -1,7 +1,7 @@
 """webhooks: endpoints, the delivery queue and the attempt log
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-08
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import taskwell.db.types
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -108,6 +108,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The release before this one has no `reminder` entity: its GET /sync would fail on them.
+    op.execute("DELETE FROM changes WHERE entity = 'reminder'")
     op.drop_table("webhook_attempts")
     op.drop_table("webhook_deliveries")
     op.drop_table("webhook_endpoints")
