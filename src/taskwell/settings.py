@@ -182,7 +182,7 @@ class Settings(BaseSettings):
     events_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
     events_poll_seconds: float = Field(default=5.0, gt=0, le=3_600)
     events_replay_seconds: int = Field(default=86_400, ge=60)
-    events_stream_max_seconds: float = Field(default=3_600.0, ge=1)
+    events_stream_max_seconds: float = Field(default=3_600.0, ge=0.1)
     events_streams_per_user: int = Field(default=10, ge=1, le=1_000)
     events_streams_max: int = Field(default=2_000, ge=1)
     # Without Redis: how often a process with open streams reads the change feed's watermark

@@ -9,7 +9,7 @@ must also be documented.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -138,6 +138,13 @@ def _is_uuid(value: object) -> bool:
     except ValueError:
         return False
     return True
+
+
+@pytest.fixture
+def settings(settings_factory: Callable[..., Settings]) -> Settings:
+    # An event stream runs until its client leaves or its lifetime ends; the fuzzer's client
+    # reads to the end, so each GET /events case lasts this long.
+    return settings_factory(events_stream_max_seconds=0.2)
 
 
 @pytest.fixture

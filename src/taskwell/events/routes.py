@@ -16,12 +16,25 @@ from taskwell.http import API_V1
 router = APIRouter(prefix=API_V1, tags=["sync"], responses=problem_responses(401, 403, 429))
 
 _MEDIA_TYPE = "text/event-stream"
+# One event of the stream, as an SSE parser hands it over (its data is one line of JSON).
+_EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["changes", "ready", "resync"]},
+        "id": {"type": "string", "description": "A sync token: send it as Last-Event-ID"},
+        "data": {
+            "type": "string",
+            "description": "JSON: {changes, token} | {token} | {reason, token}",
+        },
+        "retry": {"type": "integer"},
+    },
+}
 
 
 @router.get(
     "/events",
     response_class=StreamingResponse,
-    responses={200: {"content": {_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
+    responses={200: {"content": {_MEDIA_TYPE: {"schema": _EVENT_SCHEMA}}}},
 )
 async def events(
     request: Request,
