@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from taskwell.changes.feed import Token
 from taskwell.changes.models import changes
@@ -327,3 +328,26 @@ async def test_tokens_out_of_the_databases_range_are_refused_not_a_500(
     fresh = Token(token.low, time.time(), token.after, token.high).encode()
     response = await client.get(SYNC, params={"since": fresh}, headers=alice.headers)
     assert_problem(response, 400, "invalid-cursor")
+
+
+async def test_a_transaction_in_another_database_does_not_hold_changes_back(
+    client: httpx.AsyncClient, alice: Account, database_url: str
+) -> None:
+    """PostgreSQL's transaction ids are the server's; only this database's transactions can
+    write our feed, so another database's long transaction (another application, a backup
+    restore, a test run beside this one) must not delay anyone's sync."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's transaction-id watermark")
+    other = sa.make_url(database_url).set(database="postgres")
+    engine = create_async_engine(other)
+    try:
+        async with engine.connect() as elsewhere:
+            await elsewhere.execute(sa.text("SELECT pg_current_xact_id()"))  # holds an id
+            device = Client(client, alice)
+            await device.start()
+            task = await _task(client, alice, title="not held back")
+            changes = await device.sync()
+            assert [c["id"] for c in changes] == [task["id"]]
+            await elsewhere.rollback()
+    finally:
+        await engine.dispose()

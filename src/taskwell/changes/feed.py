@@ -142,19 +142,43 @@ class ChangeFeed:
     async def watermark_state(self, conn: AsyncConnection) -> tuple[int, int]:
         """The watermark, and where it will be once every transaction running now has ended
         (PostgreSQL: the snapshot's xmax). While the two differ, a change that has just
-        committed may still be held back behind an older transaction that is running."""
-        if self._pg:
-            found = await conn.execute(
+        committed may still be held back behind an older transaction that is running.
+
+        PostgreSQL's transaction ids are the whole server's: only transactions of *this*
+        database can write our feed, so those of other databases on the same server (another
+        application, a test run beside ours) must not hold the window back. The snapshot is
+        taken first and the sessions listed after it, so a transaction of ours that was running
+        at the snapshot is either still listed, or has ended (and its rows are readable) by the
+        time the rows are read. Every writer of the feed runs as the app's role, whose sessions
+        the app may see in pg_stat_activity."""
+        if not self._pg:
+            found = await conn.execute(sa.select(sa.func.coalesce(sa.func.max(changes.c.seq), 0)))
+            mark = int(found.scalar_one()) + 1
+            return mark, mark
+        snapshot = (
+            await conn.execute(
                 sa.text(
-                    "SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint"
+                    "SELECT pg_snapshot_xmax(s)::text::bigint,"
+                    " array(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x)"
                     " FROM pg_current_snapshot() AS s"
                 )
             )
-            low, high = found.one()
-            return int(low), int(high)
-        found = await conn.execute(sa.select(sa.func.coalesce(sa.func.max(changes.c.seq), 0)))
-        mark = int(found.scalar_one()) + 1
-        return mark, mark
+        ).one()
+        settles = int(snapshot[0])
+        running: list[int] = list(snapshot[1] or [])
+        if not running:
+            return settles, settles
+        await conn.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
+        ours = await conn.execute(
+            sa.text(
+                "SELECT backend_xid::text::bigint FROM pg_stat_activity"
+                " WHERE datname = current_database() AND backend_xid IS NOT NULL"
+            )
+        )
+        # backend_xid is the 32-bit id; the snapshot's are 64-bit (epoch and id).
+        low_ids = {int(xid) for xid in ours.scalars()}
+        held = [xid for xid in running if xid & 0xFFFFFFFF in low_ids]
+        return (min(held) if held else settles), settles
 
     async def read(
         self,
