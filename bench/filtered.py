@@ -266,26 +266,33 @@ async def _backend_pids(dsn: str) -> list[int]:
     return [row["pid"] for row in rows]
 
 
-def database_cpu_seconds(dsn: str) -> float:
-    """CPU time so far of the PostgreSQL backends serving the benchmark database (the server's
-    connections: this machine's PostgreSQL)."""
-    total = 0.0
+def database_cpu(dsn: str) -> dict[int, float]:
+    """CPU time so far of each PostgreSQL backend serving the benchmark database (the server's
+    connections: this machine's PostgreSQL), by process id."""
+    times: dict[int, float] = {}
     for pid in asyncio.run(_backend_pids(dsn)):
         try:
-            total += cpu_seconds(pid)
+            times[pid] = cpu_seconds(pid)
         except FileNotFoundError:  # the connection closed meanwhile
             continue
-    return total
+    return times
+
+
+def database_cpu_since(dsn: str, before: dict[int, float]) -> float:
+    """The backends' CPU since `before`: a backend that started since counts whole, one that
+    ended since is left out (its last CPU is no longer readable; summing totals instead gave
+    negative figures when the pool replaced a connection)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in database_cpu(dsn).items())
 
 
 def measure(
     server: Variant, dsn: str, seconds: int, connections: int, path: str
 ) -> dict[str, float]:
     """One wrk run (bench/run.py's), with the database's CPU per request beside the server's."""
-    db_before = database_cpu_seconds(dsn)
+    db_before = database_cpu(dsn)
     result = wrk(server, seconds, connections, 1, path)
     requests = result["rps"] * seconds
-    result["db_cpu_ms_per_req"] = 1000 * (database_cpu_seconds(dsn) - db_before) / requests
+    result["db_cpu_ms_per_req"] = 1000 * database_cpu_since(dsn, db_before) / requests
     return result
 
 

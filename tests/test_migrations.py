@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from taskwell.db import migrate
 from taskwell.db.engine import make_engine
-from taskwell.db.schema import metadata
-from taskwell.search.schema import include_object, is_search_object
+from taskwell.db.schema import include_object, metadata
+from taskwell.search.schema import is_search_object
 from taskwell.settings import Settings
 from tests.conftest import PG_URL
 
@@ -242,3 +242,57 @@ def test_undoing_webhooks_takes_the_reminder_changes_the_older_release_cannot_re
         )
     migrate.downgrade(settings, "0011")
     assert asyncio.run(run("SELECT entity FROM changes")) == [("label",)]
+
+
+def test_the_list_filter_columns_are_filled_for_tasks_that_exist(scratch_url: str) -> None:
+    """0013 and 0014 (PostgreSQL) fill tasks.label_ids and tasks.match_text for the tasks
+    already there, and going down and up again rebuilds them."""
+    if scratch_url.startswith("sqlite"):
+        pytest.skip("the columns are PostgreSQL's only")
+    import httpx
+
+    from taskwell.app import create_app
+
+    settings = Settings(env="test", database_url=scratch_url)
+    migrate.upgrade(settings)
+    password = "violet tractor sings under 42 lanterns"
+
+    async def make_data() -> tuple[str, str]:
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                account = {"email": "ada@example.com", "password": password}
+                assert (await client.post("/api/v1/auth/register", json=account)).is_success
+                login = await client.post("/api/v1/auth/login", json=account)
+                headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+                label = await client.post("/api/v1/labels", json={"name": "x"}, headers=headers)
+                task = await client.post(
+                    "/api/v1/tasks",
+                    json={
+                        "title": "Äpfel",
+                        "description": "Kaufen",
+                        "labels": [label.json()["id"]],
+                    },
+                    headers=headers,
+                )
+                assert task.status_code == 201, task.text
+                return str(task.json()["id"]), str(label.json()["id"])
+
+    async def columns(task: str) -> tuple[object, ...]:
+        engine = make_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                row = await conn.execute(
+                    sa.text("SELECT label_ids, match_text FROM tasks WHERE id = :id"), {"id": task}
+                )
+                return tuple(row.one())
+        finally:
+            await engine.dispose()
+
+    task, label = asyncio.run(make_data())
+    expected = ([uuid.UUID(label)], "äpfel\nkaufen")
+    assert asyncio.run(columns(task)) == expected
+    migrate.downgrade(settings, "0012")
+    migrate.upgrade(settings)
+    assert asyncio.run(columns(task)) == expected

@@ -1,5 +1,7 @@
 """Every table, gathered on one MetaData for migrations and tests."""
 
+from typing import Any
+
 from taskwell.activity import models as activity_models
 from taskwell.apikeys import models as api_key_models
 from taskwell.audit import models as audit_models
@@ -9,9 +11,12 @@ from taskwell.comments import models as comment_models
 from taskwell.db import idempotency
 from taskwell.db.types import metadata
 from taskwell.labels import models as label_models
+from taskwell.labels.mirror import is_mirror_object
 from taskwell.projects import models as project_models
 from taskwell.reminders import models as reminder_models
+from taskwell.search.schema import is_search_object
 from taskwell.tasks import models as task_models
+from taskwell.tasks.text_match import is_text_object
 from taskwell.users import models as user_models
 from taskwell.webhooks import models as webhook_models
 
@@ -23,6 +28,7 @@ __all__ = [
     "change_models",
     "comment_models",
     "idempotency",
+    "include_object",
     "label_models",
     "metadata",
     "project_models",
@@ -31,3 +37,19 @@ __all__ = [
     "user_models",
     "webhook_models",
 ]
+
+
+def include_object(
+    _object: Any, name: str | None, type_: str, reflected: bool, _compare_to: Any
+) -> bool:
+    """Alembic's include_object hook: what the migrations make beyond the models (search's
+    FTS5 tables and expression indexes; on PostgreSQL the label mirror and the list's
+    lower-cased text) is left out of autogenerate."""
+    return not (
+        reflected
+        and (
+            is_search_object(name, type_)
+            or is_mirror_object(_object, name, type_)
+            or is_text_object(_object, name, type_)
+        )
+    )

@@ -8,8 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from taskwell.db.engine import make_engine
-from taskwell.db.schema import metadata
-from taskwell.search.schema import include_object
+from taskwell.db.schema import include_object, metadata
 from taskwell.settings import Settings
 
 config = context.config
@@ -60,7 +59,7 @@ def _migrate(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
-        # Search's FTS5 tables and expression indexes are made by migration 0007 only.
+        # Search's FTS5 tables and indexes (0007), the label mirror (0013): migrations only.
         include_object=include_object,
     )
     with context.begin_transaction():

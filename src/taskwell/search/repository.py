@@ -119,9 +119,10 @@ def _scope(t: sa.Table, shape: Shape) -> list[sa.ColumnElement[bool]]:
     return [t.c.deleted_at.is_(None), t.c.project_id.in_(visible)]
 
 
-def _filters(t: sa.Table, shape: Shape) -> list[sa.ColumnElement[bool]]:
+def _filters(t: sa.Table, shape: Shape, dialect: str) -> list[sa.ColumnElement[bool]]:
     return _scope(t, shape) + task_filters(
         t,
+        dialect,
         assignee=shape.assignee,
         labels_=shape.labels,
         statuses=shape.statuses,
@@ -185,7 +186,7 @@ class _RankedSearch(ABC):
         ranked = (
             sa.select(t.c.id, rank, *carried)
             .select_from(hits.join(t, t.c.id == hits.c.task_id))
-            .where(*_filters(t, shape))
+            .where(*_filters(t, shape, self._dialect))
             .order_by(rank.desc(), t.c.id)
             .limit(sa.bindparam("max_results", type_=sa.Integer))
             .subquery("ranked")

@@ -8,8 +8,6 @@ the names here are what the queries and the schema comparison rely on.
 
 from __future__ import annotations
 
-from typing import Any
-
 # PostgreSQL: the text search configuration (simple, plus unaccent when it could be installed)
 # and the indexes built on it.
 TEXT_SEARCH_CONFIG = "taskwell_search"
@@ -32,10 +30,3 @@ def is_search_object(name: str | None, type_: str) -> bool:
     if type_ == "index":
         return name in POSTGRES_INDEXES
     return False
-
-
-def include_object(
-    _object: Any, name: str | None, type_: str, reflected: bool, _compare_to: Any
-) -> bool:
-    """Alembic's include_object hook: leave search's own objects out of autogenerate."""
-    return not (reflected and is_search_object(name, type_))

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeDecorator
@@ -24,12 +25,14 @@ from sqlalchemy.types import TypeDecorator
 from taskwell.db.engine import Database
 from taskwell.db.prepared import PreparedQuery
 from taskwell.db.types import UTCDateTime
+from taskwell.labels.mirror import label_ids
 from taskwell.labels.models import labels, task_labels
 from taskwell.projects.access import visible_projects
 from taskwell.projects.models import project_members, projects
 from taskwell.reminders.models import reminders
 from taskwell.tasks.models import MAX_DEPTH, TaskStatus, tasks
 from taskwell.tasks.schemas import TASK_FIELDS, Task
+from taskwell.tasks.text_match import SEPARATOR, contains
 from taskwell.users.models import users
 
 SORTABLE: dict[str, sa.Column[Any]] = {
@@ -109,6 +112,8 @@ class ListShape:
     statuses: int
     priorities: int
     text: bool
+    # The text holds text_match.SEPARATOR (PostgreSQL then checks title and description too).
+    text_crosses: bool
     due_before: bool
     due_after: bool
     sort: str
@@ -183,6 +188,7 @@ class ListQuery:
             statuses=len(self.statuses),
             priorities=len(self.priorities),
             text=self.text is not None,
+            text_crosses=self.text is not None and SEPARATOR in self.text,
             due_before=self.due_before is not None,
             due_after=self.due_after is not None,
             sort=self.sort,
@@ -224,8 +230,34 @@ def _keyset(t: sa.FromClause, shape: ListShape) -> sa.ColumnElement[bool]:
     return condition
 
 
+def _label_params(count: int) -> builtins.list[sa.BindParameter[Any]]:
+    return [sa.bindparam(f"label_{i}", type_=sa.Uuid) for i in range(count)]
+
+
+def _owned(label: sa.ColumnElement[Any]) -> sa.Exists:
+    """The label is the reader's: another member's labels are not theirs to filter by."""
+    return sa.exists().where(labels.c.id == label, labels.c.owner_id == _USER)
+
+
+def _mirrored_label_filters(
+    t: sa.TableClause | sa.Alias, count: int
+) -> builtins.list[sa.ColumnElement[bool]]:
+    """PostgreSQL: the labels tested on the task row's own label_ids (labels/mirror.py)."""
+    mirrored = label_ids(t)
+    if count == 1:
+        # The owner check does not depend on the task: a one-time filter beside the test.
+        label = _label_params(1)[0]
+        return [mirrored.contains(postgresql.array([label])), _owned(label)]
+    # Any of the labels that are the reader's (an InitPlan, computed once).
+    mine = sa.select(labels.c.id).where(
+        labels.c.id.in_(_label_params(count)), labels.c.owner_id == _USER
+    )
+    return [mirrored.overlap(sa.func.array(mine.scalar_subquery()))]
+
+
 def task_filters(
-    t: sa.FromClause,
+    t: sa.TableClause | sa.Alias,
+    dialect: str,
     *,
     assignee: bool = False,
     labels_: int = 0,
@@ -239,7 +271,9 @@ def task_filters(
     where: builtins.list[sa.ColumnElement[bool]] = []
     if assignee:
         where.append(t.c.assignee_id == sa.bindparam("assignee_id", type_=sa.Uuid))
-    if labels_ == 1:
+    if labels_ and dialect == "postgresql":
+        where += _mirrored_label_filters(t, labels_)
+    elif labels_ == 1:
         # Whether the one label is the reader's does not depend on the task: checked once (a
         # one-time filter), so the task's side is a bare probe of task_labels. With the owner
         # check inside, each probe looked like a join to the planner, which then often chose
@@ -249,20 +283,16 @@ def task_filters(
         where.append(
             sa.exists().where(task_labels.c.task_id == t.c.id, task_labels.c.label_id == label)
         )
-        where.append(sa.exists().where(labels.c.id == label, labels.c.owner_id == _USER))
+        where.append(_owned(label))
     elif labels_:
         where.append(
             sa.exists()
             .where(
                 task_labels.c.task_id == t.c.id,
-                task_labels.c.label_id.in_(
-                    [sa.bindparam(f"label_{i}", type_=sa.Uuid) for i in range(labels_)]
-                ),
+                task_labels.c.label_id.in_(_label_params(labels_)),
             )
             # Only the reader's own labels count: another member's are not theirs to query.
-            .where(
-                sa.exists().where(labels.c.id == task_labels.c.label_id, labels.c.owner_id == _USER)
-            )
+            .where(_owned(task_labels.c.label_id))
         )
     if statuses:
         where.append(t.c.status.in_([sa.bindparam(f"status_{i}") for i in range(statuses)]))
@@ -275,14 +305,16 @@ def task_filters(
     return where
 
 
-def _filters(shape: ListShape) -> builtins.list[sa.ColumnElement[bool]]:
+def _filters(shape: ListShape, dialect: str) -> builtins.list[sa.ColumnElement[bool]]:
     t = tasks
     where: builtins.list[sa.ColumnElement[bool]] = [t.c.deleted_at.is_(None)]
     if shape.section:
         where.append(t.c.section_id == sa.bindparam("section_id", type_=sa.Uuid))
     if shape.parent:
         where.append(t.c.parent_id == sa.bindparam("parent_id", type_=sa.Uuid))
-    if shape.text:
+    if shape.text and dialect == "postgresql":
+        where.append(contains(t, sa.bindparam("text", type_=sa.String), shape.text_crosses))
+    elif shape.text:
         pattern = sa.bindparam("text", type_=sa.String)
         where.append(
             sa.or_(
@@ -291,6 +323,7 @@ def _filters(shape: ListShape) -> builtins.list[sa.ColumnElement[bool]]:
         )
     where += task_filters(
         t,
+        dialect,
         assignee=shape.assignee,
         labels_=shape.labels,
         statuses=shape.statuses,
@@ -320,7 +353,7 @@ def build_list(shape: ListShape, dialect: str) -> sa.Select[Any]:
     """
     t = tasks
     limit = sa.bindparam("limit", type_=sa.Integer)
-    where = _filters(shape)
+    where = _filters(shape, dialect)
     if shape.cursor_null is not None:
         where.append(_keyset(t, shape))
     if shape.project:
