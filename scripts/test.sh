@@ -20,8 +20,12 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy src
+# Test files are spread over TASKWELL_TEST_WORKERS processes (pytest-xdist, whole files per
+# worker; 0 runs them all in this one). Each worker has a PostgreSQL database, a Redis
+# database and a slice of the loopback ports of its own (tests/workers.py).
+workers="${TASKWELL_TEST_WORKERS:-3}"
 set +e
-.venv/bin/pytest "$@"
+.venv/bin/pytest -n "$workers" --dist loadfile "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

@@ -24,9 +24,11 @@ from taskwell.app import create_app
 from taskwell.db import migrate
 from taskwell.db.schema import metadata
 from taskwell.settings import Settings
+from tests import workers
 
-PG_URL = os.environ.get("TASKWELL_TEST_DATABASE_URL", "")
-REDIS_URL = os.environ.get("TASKWELL_TEST_REDIS_URL", "")
+# Under pytest-xdist each worker has a database and a Redis database of its own (tests/workers.py).
+PG_URL = workers.database_url(os.environ.get("TASKWELL_TEST_DATABASE_URL", ""))
+REDIS_URL = workers.redis_url(os.environ.get("TASKWELL_TEST_REDIS_URL", ""))
 # Once more through PgBouncer in transaction mode (tests/support/pgbouncer.py).
 THROUGH_PGBOUNCER = bool(PG_URL) and os.environ.get("TASKWELL_TEST_PGBOUNCER") == "1"
 BACKENDS = (
@@ -34,6 +36,11 @@ BACKENDS = (
 )
 RATE_LIMIT_GROUPS = ("default", "user", "login", "login_account", "register", "refresh")
 STRONG_PASSWORD = "violet tractor sings under 42 lanterns"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if PG_URL:
+        asyncio.run(workers.ensure_database(PG_URL))
 
 
 async def reset_postgres(url: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ import httpx
 
 from taskwell import __version__
 from tests.conftest import STRONG_PASSWORD
+from tests.support.processes import free_port
 
 
 def _run(
@@ -30,18 +30,6 @@ def _run(
         timeout=60,
         check=False,
     )
-
-
-def _free_port() -> int:
-    # Below the ephemeral range (32768+), so a lingering client socket cannot hold it.
-    for port in range(21000, 21400):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
 
 
 def test_version(tmp_path: Path) -> None:
@@ -78,7 +66,7 @@ def test_production_refuses_to_start_with_the_builtin_secret(tmp_path: Path) -> 
 
 
 def test_production_refuses_an_unmigrated_database(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     result = _run(
         ["serve", "--port", str(port)],
         tmp_path,
@@ -91,7 +79,7 @@ def test_production_refuses_an_unmigrated_database(tmp_path: Path) -> None:
 
 def test_serve_starts_on_the_embedded_default(tmp_path: Path) -> None:
     """The README's first command: no configuration, a fresh folder, a working API."""
-    port = _free_port()
+    port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TASKWELL_")}
     server = subprocess.Popen(
         [sys.executable, "-m", "taskwell", "serve", "--port", str(port)],

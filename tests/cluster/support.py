@@ -21,6 +21,7 @@ from scripts.cluster_lib import Cluster, ClusterConfig
 from scripts.cluster_lib import nginx as cluster_nginx
 from scripts.cluster_lib.components import PG_BIN
 from scripts.cluster_lib.config import APP_OFFSET
+from tests.workers import port_range
 
 GENEROUS = "100000/minute"
 # Every client of a test comes through nginx from 127.0.0.1: one address for the limits.
@@ -54,7 +55,8 @@ def require_debian_packages() -> None:
 def free_base_port(instances: int) -> int:
     """A base port whose whole block (nginx .. last app) is free, below 32768."""
     for _ in range(100):
-        base = random.randrange(16_000, 31_000, 50)
+        low, high = port_range()
+        base = random.randrange(low, high - APP_OFFSET - instances, 50)
         ports = range(base, base + APP_OFFSET + instances)
         if all(_free(port) for port in ports):
             return base

@@ -8,7 +8,6 @@ and must be skipped past it; a stopped replica must cost no errors.
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -25,10 +24,9 @@ from taskwell.app import create_app
 from taskwell.db import migrate
 from taskwell.db.replicas import ReplicaSet, parse_lsn
 from taskwell.settings import Settings
-from tests.conftest import RATE_LIMIT_GROUPS, STRONG_PASSWORD
+from tests.conftest import RATE_LIMIT_GROUPS, REDIS_URL, STRONG_PASSWORD
 from tests.support.postgres_pair import PostgresPair, postgres_pair
 
-REDIS_URL = os.environ.get("TASKWELL_TEST_REDIS_URL", "")
 MAX_LAG = 3.0
 
 

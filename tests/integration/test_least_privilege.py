@@ -10,7 +10,6 @@ be allowed to create roles and databases) and skips without it.
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,9 +25,8 @@ from taskwell.app import create_app
 from taskwell.db import migrate
 from taskwell.db.engine import make_engine
 from taskwell.settings import Settings
-from tests.conftest import STRONG_PASSWORD
+from tests.conftest import PG_URL, STRONG_PASSWORD
 
-PG_URL = os.environ.get("TASKWELL_TEST_DATABASE_URL", "")
 pytestmark = pytest.mark.skipif(not PG_URL, reason="TASKWELL_TEST_DATABASE_URL is not set")
 
 DATABASE, OWNER, APP = "tw_h10_lp", "tw_h10_owner", "tw_h10_app"

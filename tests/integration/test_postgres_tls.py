@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import pwd
-import random
 import shutil
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -37,6 +35,7 @@ from taskwell.db import migrate
 from taskwell.db.engine import make_engine
 from taskwell.settings import Settings
 from tests.conftest import STRONG_PASSWORD
+from tests.support.processes import free_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 COMMAND_TIMEOUT = 60  # seconds, for initdb and pg_ctl
@@ -182,19 +181,6 @@ def _make_server_cert(
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
-def _free_port() -> int:
-    # Below the kernel's ephemeral range (32768+), see ../shared/INFRA-NOTES.md.
-    for _ in range(200):
-        port = random.randrange(20_000, 32_000)
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free port below 32768")
-
-
 def _as_postgres(*args: str | Path, cwd: Path) -> None:
     command = ["runuser", "-u", "postgres", "--", *map(str, args)]
     result = subprocess.run(
@@ -251,7 +237,7 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsServer]:
     base = Path(tempfile.mkdtemp(prefix="tw_h10_pg_"))
     os.chown(base, postgres.pw_uid, postgres.pw_gid)
     data, log = base / "data", base / "server.log"
-    port = _free_port()
+    port = free_port()
     started = False
     try:
         _as_postgres(

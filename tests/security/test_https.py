@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.test_cli import _free_port
+from tests.support.processes import free_port
 
 
 def _self_signed(directory: Path) -> tuple[Path, Path]:
@@ -59,7 +59,7 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
 
 def test_serve_speaks_tls_1_2_or_newer_only(tmp_path: Path) -> None:
     cert, key = _self_signed(tmp_path)
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TASKWELL_")}
     server = subprocess.Popen(
         [

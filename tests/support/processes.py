@@ -1,7 +1,8 @@
 """Real redis-server and `taskwell serve` processes the tests own: start, wait, stop.
 
 Ports come from below 32768 (the kernel's ephemeral range starts there, see
-../shared/INFRA-NOTES.md) and from a random offset, so parallel runs rarely meet. Every wait is
+../shared/INFRA-NOTES.md), from this pytest-xdist worker's own slice (tests/workers.py) and a
+random offset in it, so parallel workers never meet and parallel runs rarely do. Every wait is
 bounded; a process that dies while starting fails the test with its log attached.
 """
 
@@ -21,15 +22,17 @@ from pathlib import Path
 
 import httpx
 
+from tests.workers import port_range
+
 REDIS_SERVER = shutil.which("redis-server")
-_LOW_PORT, _HIGH_PORT = 16390, 32000
 _handed_out: set[int] = set()
 
 
 def free_port() -> int:
     """A port below 32768 that nothing listens on right now (and not handed out before)."""
+    low, high = port_range()
     for _ in range(200):
-        port = random.randrange(_LOW_PORT, _HIGH_PORT)
+        port = random.randrange(low, high)
         if port in _handed_out:
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
