@@ -119,6 +119,34 @@ def next_occurrence(
     return None if instant is None else Occurrence(instant, None, carried)
 
 
+def days_between(before: Occurrence, after: Occurrence, time_zone: str) -> int:
+    """Calendar days from one occurrence to the next, as the series' own calendar counts them
+    (a date-time's days in its zone: a week is 7 across a change of the clocks)."""
+    if before.due_date is not None and after.due_date is not None:
+        return (after.due_date - before.due_date).days
+    zone = ZoneInfo(time_zone)
+    return (after.due_at.astimezone(zone).date() - before.due_at.astimezone(zone).date()).days
+
+
+def moved_by_days(
+    days: int, *, due_at: datetime | None, due_date: date | None, time_zone: str | None
+) -> tuple[datetime | None, date | None]:
+    """A due (date, or date-time keeping its wall-clock time in its zone) `days` later; (None,
+    None) without a due or past the calendar's end."""
+    try:
+        if due_date is not None:
+            day = due_date + timedelta(days=days)
+            return datetime.combine(day, time(), UTC), day
+        if due_at is None:
+            return None, None
+        zone = ZoneInfo(time_zone or "UTC")
+        local = due_at.astimezone(zone)
+        wall = local.replace(tzinfo=None) + timedelta(days=days)
+        return wall.replace(tzinfo=zone, fold=local.fold).astimezone(UTC), None
+    except OverflowError:
+        return None, None
+
+
 def _next_day(rule: str, due_date: date) -> date | None:
     # Searched from the end of the day, so a rule with times of day (refused for a whole-day
     # due, but perhaps stored before) cannot repeat the same day.

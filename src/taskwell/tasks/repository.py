@@ -31,6 +31,7 @@ from taskwell.projects.access import visible_projects
 from taskwell.projects.models import project_members, projects
 from taskwell.reminders.models import reminders
 from taskwell.tasks.models import MAX_DEPTH, TaskStatus, tasks
+from taskwell.tasks.recurrence import moved_by_days
 from taskwell.tasks.schemas import TASK_FIELDS, Task
 from taskwell.tasks.text_match import SEPARATOR, contains
 from taskwell.users.models import users
@@ -778,19 +779,150 @@ class TaskRepository:
                 updated_at=now,
             )
         )
+        await self._copy_labels_and_reminders(conn, done.id, new_id, due_at, now)
+        await conn.execute(
+            sa.update(t).where(t.c.id == done.id).values(recurrence=None, next_occurrence_id=new_id)
+        )
+        return new_id
+
+    async def copy_subtasks(
+        self,
+        conn: AsyncConnection,
+        source_id: uuid.UUID,
+        target_id: uuid.UUID,
+        *,
+        days: int,
+        done: bool,
+        actor_id: uuid.UUID,
+        now: datetime,
+    ) -> tuple[builtins.list[tuple[uuid.UUID, uuid.UUID]], builtins.list[uuid.UUID]]:
+        """Open copies of the source task's subtasks (the whole live tree, its shape kept) under
+        the target: the next occurrence of a recurring task gets its checklist again. Each
+        copy keeps what the subtask had (everyone's labels, relative reminders), its due and
+        start date `days` later. A recurring subtask that is done (or, `done`, being completed
+        with the source) hands its rule on to its copy, which is then its next occurrence; one
+        left open keeps its rule, and its copy has none, so no series runs twice. (copy,
+        original) of each, parents first; and the originals that handed their rule on."""
+        t = tasks
+        live = await self.subtree(conn, source_id)
+        if not live:
+            return [], []
+        rows = (await conn.execute(sa.select(t).where(t.c.id.in_(live)))).mappings().all()
+        children: dict[uuid.UUID, builtins.list[Any]] = {}
+        for row in rows:
+            children.setdefault(row["parent_id"], []).append(row)
+        copies: builtins.list[tuple[uuid.UUID, uuid.UUID]] = []
+        handed_over: builtins.list[uuid.UUID] = []
+        new_ids = {source_id: target_id}
+        # Parents first; a subtask under a trashed one is not reached, so not copied.
+        level = [source_id]
+        while level:
+            following: builtins.list[uuid.UUID] = []
+            for parent in level:
+                for row in sorted(children.get(parent, []), key=lambda r: (r["position"], r["id"])):
+                    copy_id = uuid.uuid4()
+                    new_ids[row["id"]] = copy_id
+                    copies.append((copy_id, row["id"]))
+                    following.append(row["id"])
+                    hands_over = row["recurrence"] is not None and (
+                        done or row["status"] == TaskStatus.done.value
+                    )
+                    await self._insert_copy(
+                        conn,
+                        row,
+                        copy_id,
+                        new_ids[parent],
+                        days=days,
+                        rule=row["recurrence"] if hands_over else None,
+                        actor_id=actor_id,
+                        now=now,
+                    )
+                    if hands_over:
+                        handed_over.append(row["id"])
+                        await conn.execute(
+                            sa.update(t)
+                            .where(t.c.id == row["id"])
+                            .values(
+                                recurrence=None,
+                                next_occurrence_id=copy_id,
+                                version=t.c.version + 1,
+                                updated_at=now,
+                            )
+                        )
+            level = following
+        return copies, handed_over
+
+    async def _insert_copy(
+        self,
+        conn: AsyncConnection,
+        row: Any,
+        copy_id: uuid.UUID,
+        parent_id: uuid.UUID,
+        *,
+        days: int,
+        rule: str | None,
+        actor_id: uuid.UUID,
+        now: datetime,
+    ) -> None:
+        t = tasks
+        due_at, due_date = moved_by_days(
+            days, due_at=row["due_at"], due_date=row["due_date"], time_zone=row["due_timezone"]
+        )
+        start_date = None
+        if row["start_date"] is not None:
+            _, start_date = moved_by_days(
+                days, due_at=None, due_date=row["start_date"], time_zone=None
+            )
+        await conn.execute(
+            sa.insert(t).values(
+                id=copy_id,
+                project_id=row["project_id"],
+                section_id=row["section_id"],
+                parent_id=parent_id,
+                title=row["title"],
+                description=row["description"],
+                status=TaskStatus.todo.value,
+                priority=row["priority"],
+                due_at=due_at,
+                due_date=due_date,
+                due_timezone=row["due_timezone"] if due_at is not None else None,
+                start_date=start_date,
+                recurrence=rule if due_at is not None else None,
+                completed_at=None,
+                position=row["position"],
+                assignee_id=row["assignee_id"],
+                created_by=actor_id,
+                version=1,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await self._copy_labels_and_reminders(conn, row["id"], copy_id, due_at, now)
+
+    async def _copy_labels_and_reminders(
+        self,
+        conn: AsyncConnection,
+        source_id: uuid.UUID,
+        copy_id: uuid.UUID,
+        due_at: datetime | None,
+        now: datetime,
+    ) -> None:
+        """Everyone's labels, and the reminders relative to the due (when there is one)."""
         await conn.execute(
             sa.insert(task_labels).from_select(
                 ["task_id", "label_id"],
-                sa.select(sa.literal(new_id, sa.Uuid), task_labels.c.label_id).where(
-                    task_labels.c.task_id == done.id
+                sa.select(sa.literal(copy_id, sa.Uuid), task_labels.c.label_id).where(
+                    task_labels.c.task_id == source_id
                 ),
             )
         )
+        if due_at is None:
+            return
         r = reminders
         relative = (
             await conn.execute(
                 sa.select(r.c.user_id, r.c.minutes_before).where(
-                    r.c.task_id == done.id, r.c.minutes_before.is_not(None)
+                    r.c.task_id == source_id, r.c.minutes_before.is_not(None)
                 )
             )
         ).all()
@@ -798,17 +930,13 @@ class TaskRepository:
             await conn.execute(
                 sa.insert(r).values(
                     id=uuid.uuid4(),
-                    task_id=new_id,
+                    task_id=copy_id,
                     user_id=user_id,
                     remind_at=minutes_before(due_at, minutes),
                     minutes_before=minutes,
                     created_at=now,
                 )
             )
-        await conn.execute(
-            sa.update(t).where(t.c.id == done.id).values(recurrence=None, next_occurrence_id=new_id)
-        )
-        return new_id
 
     async def purge(
         self, conn: AsyncConnection, before: datetime, now: datetime

@@ -412,7 +412,9 @@ class TaskService:
             await self._repo.shift_reminders(conn, task_id, values["due_at"])
         next_id = None
         if values.get("status") == TaskStatus.done.value and before.status != TaskStatus.done:
-            next_id = await self._next_occurrence(conn, user_id, task_id, now)
+            next_id = await self._next_occurrence(
+                conn, user_id, task_id, now, subtasks_done=children is ChildrenOnDone.complete
+            )
         moved_to = values.get("project_id", before.project_id)
         if moved_to != before.project_id:
             descendants = await self._repo.subtree(conn, task_id)
@@ -432,8 +434,13 @@ class TaskService:
             )
             await self._feed.record(conn, "task", completed, UPSERT, now=now, project_id=moved_to)
             for child in completed:
-                # A recurring subtask completed with its parent goes on to its next occurrence.
-                following = await self._next_occurrence(conn, user_id, child, now)
+                # A recurring subtask completed with its parent goes on to its next occurrence,
+                # unless the parent recurs: its copy under the parent's next one goes on.
+                following = None
+                if next_id is None:
+                    following = await self._next_occurrence(
+                        conn, user_id, child, now, subtasks_done=True
+                    )
                 if following is not None:
                     await self._feed.record(
                         conn, "task", [following], UPSERT, now=now, project_id=moved_to
@@ -572,11 +579,18 @@ class TaskService:
         }
 
     async def _next_occurrence(
-        self, conn: AsyncConnection, user_id: uuid.UUID, task_id: uuid.UUID, now: datetime
+        self,
+        conn: AsyncConnection,
+        user_id: uuid.UUID,
+        task_id: uuid.UUID,
+        now: datetime,
+        *,
+        subtasks_done: bool,
     ) -> uuid.UUID | None:
         """After a recurring task is completed (its row locked by this transaction): the
-        next occurrence, once. The completed task gives its rule to the next, so completing
-        it again (after reopening it) creates nothing more."""
+        next occurrence, once, with open copies of its subtasks (`subtasks_done`: they are
+        being completed with it). The completed task gives its rule to the next, so
+        completing it again (after reopening it) creates nothing more."""
         done = await self._repo.read(conn, user_id, task_id)
         assert done is not None
         if done.recurrence is None or done.due_at is None:
@@ -592,7 +606,7 @@ class TaskService:
                 conn, task_id=task_id, values={"recurrence": None}, expected_versions=None, now=now
             )
             return None
-        return await self._repo.insert_next_occurrence(
+        next_id = await self._repo.insert_next_occurrence(
             conn,
             done,
             due_at=occurrence.due_at,
@@ -601,6 +615,29 @@ class TaskService:
             actor_id=user_id,
             now=now,
         )
+        # Its subtasks come along, open again, as far on as the task itself.
+        zone = done.due_timezone or "UTC"
+        days = recurrence.days_between(
+            recurrence.Occurrence(done.due_at, done.due_date, None), occurrence, zone
+        )
+        copies, handed_over = await self._repo.copy_subtasks(
+            conn, task_id, next_id, days=days, done=subtasks_done, actor_id=user_id, now=now
+        )
+        changed = [c for c, _ in copies] + handed_over
+        if changed:
+            await self._feed.record(
+                conn, "task", changed, UPSERT, now=now, project_id=done.project_id
+            )
+        for copy_id, original in copies:
+            await self._activity.record(
+                conn,
+                task_id=copy_id,
+                actor_id=user_id,
+                action="created",
+                changes={"recurrence_of": [None, str(original)]},
+                now=now,
+            )
+        return next_id
 
     async def _check_section(
         self, conn: AsyncConnection, project_id: uuid.UUID, section_id: uuid.UUID
