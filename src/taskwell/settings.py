@@ -206,6 +206,9 @@ class Settings(BaseSettings):
     # Changes, reminders or deliveries one worker takes in one go; deliveries in flight at once.
     worker_batch_size: int = Field(default=100, ge=1, le=1_000)
     webhook_concurrency: int = Field(default=16, ge=1, le=1_000)
+    # Deliveries to one endpoint in flight at once, across all workers: an endpoint that
+    # answers slowly or never holds at most this many of the slots above.
+    webhook_concurrency_per_endpoint: int = Field(default=4, ge=1, le=1_000)
     webhooks_max_per_user: int = Field(default=10, ge=1, le=1_000)
     # Targets: https only unless http is allowed (local development, tests); addresses that are
     # not public (private, loopback, link-local, ...) only inside these networks

@@ -555,3 +555,50 @@ async def test_a_disabled_accounts_webhooks_are_not_sent(
     await worker.run_until_idle()
 
     assert receiver.requests == []
+
+
+# --- one endpoint's share of the slots -------------------------------------------------------
+
+
+@pytest.mark.parametrize("settings", [{"webhook_concurrency_per_endpoint": 3}], indirect=True)
+async def test_one_endpoint_holds_at_most_its_share_of_the_deliveries_in_flight(
+    app: FastAPI, client: httpx.AsyncClient, alice: Account, bob: Account, receiver: Receiver
+) -> None:
+    """An endpoint with a backlog (one that answers slowly, or never) gets at most
+    TASKWELL_WEBHOOK_CONCURRENCY_PER_ENDPOINT claims at once, counted over every worker, and
+    the others' deliveries are claimed beside it rather than queued behind its backlog."""
+    slow = await register(client, alice, receiver.url, ["*"])
+    other = await register(client, bob, receiver.url + "other", ["*"])
+    for _ in range(10):
+        await ping(client, alice, slow)
+    await ping(client, bob, other)
+    await ping(client, bob, other)
+    ctx = app.state.context
+    async with Worker.open(ctx) as first, Worker.open(ctx) as second:
+        claimed = await first.dispatcher.claim(16)
+        by_endpoint = sorted(str(c.endpoint_id) for c in claimed)
+        assert by_endpoint == sorted([slow["id"]] * 3 + [other["id"]] * 2)
+        # Another worker finds the slow endpoint's slots taken while those claims hold.
+        assert await second.dispatcher.claim(16) == []
+        # One outcome recorded frees one slot.
+        await first.dispatcher.deliver(next(c for c in claimed if str(c.endpoint_id) == slow["id"]))
+        [next_one] = await second.dispatcher.claim(16)
+        assert str(next_one.endpoint_id) == slow["id"]
+
+
+@pytest.mark.parametrize("settings", [{"webhook_concurrency_per_endpoint": 2}], indirect=True)
+async def test_concurrent_claims_never_exceed_an_endpoints_share(
+    app: FastAPI, client: httpx.AsyncClient, alice: Account, receiver: Receiver
+) -> None:
+    hook = await register(client, alice, receiver.url, ["*"])
+    for _ in range(12):
+        await ping(client, alice, hook)
+    ctx = app.state.context
+    async with (
+        Worker.open(ctx) as a,
+        Worker.open(ctx) as b,
+        Worker.open(ctx) as c,
+        Worker.open(ctx) as d,
+    ):
+        batches = await asyncio.gather(*(w.dispatcher.claim(16) for w in (a, b, c, d)))
+    assert sum(len(batch) for batch in batches) == 2

@@ -59,6 +59,7 @@ class Dispatcher:
         self._encryptor = encryptor
         self._audit = audit
         self._lease = timedelta(seconds=settings.webhook_lease_seconds)
+        self._per_endpoint = settings.webhook_concurrency_per_endpoint
         self._backoff = Backoff(
             settings.webhook_retry_base_seconds, settings.webhook_retry_max_seconds
         )
@@ -68,7 +69,9 @@ class Dispatcher:
 
     async def claim(self, limit: int) -> list[Claimed]:
         now = utcnow()
-        return await self._repo.claim_due(now, now + self._lease, uuid.uuid4(), limit)
+        return await self._repo.claim_due(
+            now, now + self._lease, uuid.uuid4(), limit, per_endpoint=self._per_endpoint
+        )
 
     async def next_due(self) -> datetime | None:
         return await self._repo.next_due()

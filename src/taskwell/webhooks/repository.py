@@ -257,27 +257,66 @@ class WebhookRepository:
             await conn.execute(sa.insert(_D), rows)
 
     async def claim_due(
-        self, now: datetime, lease_until: datetime, lease_id: uuid.UUID, limit: int
+        self,
+        now: datetime,
+        lease_until: datetime,
+        lease_id: uuid.UUID,
+        limit: int,
+        *,
+        per_endpoint: int,
     ) -> list[Claimed]:
         """Take up to `limit` due deliveries of enabled endpoints of active accounts (a
-        disabled account's wait, and go when it is enabled again): each is due again at
+        disabled account's wait, and go when it is enabled again), at most `per_endpoint` in
+        flight per endpoint counting every worker's claims: each is due again at
         `lease_until` unless its outcome is recorded first. PostgreSQL: rows another worker is
-        claiming are skipped, not waited for; SQLite: writers take turns."""
-        pick = (
-            sa.select(_D.c.id)
+        claiming are skipped, not waited for. Two workers cannot both fill an endpoint's last
+        slot: each picks that endpoint's earliest due deliveries, the same rows, and of rows
+        picked by both only one claim can lock and still find them due. SQLite: writers take
+        turns."""
+        leased = sa.and_(_IS_PENDING, _D.c.lease_id.is_not(None), _D.c.next_attempt_at > now)
+        busy = (
+            sa.select(_D.c.endpoint_id, sa.func.count().label("n"))
+            .where(leased)
+            .group_by(_D.c.endpoint_id)
+            .subquery("busy")
+        )
+        # Each endpoint's earliest due deliveries, as many as it has slots free, so an
+        # endpoint with a long backlog cannot crowd the others out of the batch.
+        ranked = (
+            sa.select(
+                _D.c.id,
+                _D.c.next_attempt_at,
+                sa.func.row_number()
+                .over(partition_by=_D.c.endpoint_id, order_by=(_D.c.next_attempt_at, _D.c.id))
+                .label("rank"),
+                (per_endpoint - sa.func.coalesce(busy.c.n, 0)).label("free"),
+            )
             .join(_E, _E.c.id == _D.c.endpoint_id)
             .join(users, users.c.id == _E.c.user_id)
+            .outerjoin(busy, busy.c.endpoint_id == _D.c.endpoint_id)
             .where(
                 _IS_PENDING,
                 _D.c.next_attempt_at <= now,
                 _E.c.enabled.is_(True),
                 users.c.is_active.is_(True),
             )
-            .order_by(_D.c.next_attempt_at)
+            .subquery("ranked")
+        )
+        candidates = (
+            sa.select(ranked.c.id)
+            .where(ranked.c.rank <= ranked.c.free)
+            .order_by(ranked.c.next_attempt_at)
             .limit(limit)
         )
+        # Due and pending once more at the lock: a row another worker claimed and committed
+        # meanwhile fails this on its new version and is left out.
+        pick = (
+            sa.select(_D.c.id)
+            .where(_D.c.id.in_(candidates), _IS_PENDING, _D.c.next_attempt_at <= now)
+            .order_by(_D.c.next_attempt_at)
+        )
         if self._pg:
-            pick = pick.with_for_update(of=_D, skip_locked=True)
+            pick = pick.with_for_update(skip_locked=True)
         async with self._db.transaction() as conn:
             ids = list((await conn.execute(pick)).scalars())
             if not ids:
