@@ -9,7 +9,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -578,10 +578,16 @@ async def test_one_endpoint_holds_at_most_its_share_of_the_deliveries_in_flight(
         claimed = await first.dispatcher.claim(16)
         by_endpoint = sorted(str(c.endpoint_id) for c in claimed)
         assert by_endpoint == sorted([slow["id"]] * 3 + [other["id"]] * 2)
-        # Another worker finds the slow endpoint's slots taken while those claims hold.
+        # Another worker finds the slow endpoint's slots taken while those claims hold, and
+        # nothing due it could take (so it does not poll for the backlog in a tight loop).
         assert await second.dispatcher.claim(16) == []
+        when = await second.dispatcher.next_due()  # the leases' end at the earliest
+        assert when is None or when > datetime.now(UTC)
         # One outcome recorded frees one slot.
         await first.dispatcher.deliver(next(c for c in claimed if str(c.endpoint_id) == slow["id"]))
+        when = await second.dispatcher.next_due()
+        assert when is not None
+        assert when <= datetime.now(UTC)
         [next_one] = await second.dispatcher.claim(16)
         assert str(next_one.endpoint_id) == slow["id"]
 

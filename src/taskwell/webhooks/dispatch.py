@@ -74,7 +74,7 @@ class Dispatcher:
         )
 
     async def next_due(self) -> datetime | None:
-        return await self._repo.next_due()
+        return await self._repo.next_due(utcnow(), self._per_endpoint)
 
     async def deliver(self, claimed: Claimed) -> Outcome:
         """One attempt, recorded; never raises for the remote side's failures."""

@@ -344,14 +344,27 @@ class WebhookRepository:
             )
             return [Claimed(**row) for row in rows.mappings()]
 
-    async def next_due(self) -> datetime | None:
-        """When the earliest pending delivery of an enabled endpoint is due."""
+    async def next_due(self, now: datetime, per_endpoint: int) -> datetime | None:
+        """When the earliest pending delivery of an enabled endpoint with a slot free is due
+        (an endpoint at its limit frees one when an outcome is recorded, which wakes the
+        worker)."""
+        busy = (
+            sa.select(_D.c.endpoint_id)
+            .where(_IS_PENDING, _D.c.lease_id.is_not(None), _D.c.next_attempt_at > now)
+            .group_by(_D.c.endpoint_id)
+            .having(sa.func.count() >= per_endpoint)
+        )
         async with self._db.engine.connect() as conn:
             found = await conn.execute(
                 sa.select(sa.func.min(_D.c.next_attempt_at))
                 .join(_E, _E.c.id == _D.c.endpoint_id)
                 .join(users, users.c.id == _E.c.user_id)
-                .where(_IS_PENDING, _E.c.enabled.is_(True), users.c.is_active.is_(True))
+                .where(
+                    _IS_PENDING,
+                    _E.c.enabled.is_(True),
+                    users.c.is_active.is_(True),
+                    _D.c.endpoint_id.not_in(busy),
+                )
             )
             value: datetime | None = found.scalar_one_or_none()
             return value
