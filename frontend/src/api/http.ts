@@ -224,6 +224,16 @@ export async function request<T>(method: string, path: string, options: RequestO
   return read<T>(response);
 }
 
+/** A version as the API's entity tag: `"v3"`. */
+export function etagOf(version: number): string {
+  return `"v${version}"`;
+}
+
+/** `If-Match` for a change made against `version`; none (whatever is current) for null. */
+export function ifMatch(version: number | null): Record<string, string> {
+  return version === null ? {} : { 'If-Match': etagOf(version) };
+}
+
 /** What to show a person for a failed request: the problem's `detail`. */
 export function messageOf(error: unknown): string {
   if (error instanceof NetworkError) return 'You are offline. Try again once you are connected.';

@@ -1,5 +1,5 @@
 // The project endpoints: projects, their sections, members and ownership (docs/api.md "Projects").
-import { request } from './http';
+import { ifMatch, request } from './http';
 import type { Items, Member, Project, ProjectChanges, Role, Section } from './types';
 
 const path = (id: string) => `/projects/${encodeURIComponent(id)}`;
@@ -28,13 +28,15 @@ export async function createSection(projectId: string, name: string): Promise<Se
   return (await request<Section>('POST', `${path(projectId)}/sections`, { json: { name } })).data;
 }
 
+/** `version`: the one the change was made against (412 if it moved on); null for any. */
 export async function patchSection(
   projectId: string,
   sectionId: string,
   changes: { name?: string; position?: number },
+  version: number | null = null,
 ): Promise<Section> {
   const url = `${path(projectId)}/sections/${encodeURIComponent(sectionId)}`;
-  return (await request<Section>('PATCH', url, { json: changes })).data;
+  return (await request<Section>('PATCH', url, { json: changes, headers: ifMatch(version) })).data;
 }
 
 export async function deleteSection(projectId: string, sectionId: string): Promise<void> {

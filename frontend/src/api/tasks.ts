@@ -1,5 +1,5 @@
 // The task endpoints (docs/api.md "Tasks").
-import { request } from './http';
+import { ifMatch, request } from './http';
 import type { Task, TaskChanges, TaskCreateBody, TaskPage } from './types';
 
 export interface ListParams {
@@ -18,10 +18,6 @@ export interface ListParams {
   sort?: string;
   cursor?: string | null;
   limit?: number;
-}
-
-export function etagOf(version: number): string {
-  return `"v${version}"`;
 }
 
 export async function listTasks(params: ListParams, signal?: AbortSignal): Promise<TaskPage> {
@@ -44,11 +40,10 @@ export async function createTask(body: TaskCreateBody, idempotencyKey: string): 
 }
 
 export async function patchTask(id: string, changes: TaskChanges, version: number | null): Promise<Task> {
-  const headers: Record<string, string> = version === null ? {} : { 'If-Match': etagOf(version) };
+  const headers = ifMatch(version);
   return (await request<Task>('PATCH', `/tasks/${encodeURIComponent(id)}`, { json: changes, headers })).data;
 }
 
 export async function deleteTask(id: string, version: number | null): Promise<void> {
-  const headers: Record<string, string> = version === null ? {} : { 'If-Match': etagOf(version) };
-  await request<void>('DELETE', `/tasks/${encodeURIComponent(id)}`, { headers });
+  await request<void>('DELETE', `/tasks/${encodeURIComponent(id)}`, { headers: ifMatch(version) });
 }

@@ -104,11 +104,15 @@ export interface Member {
 export interface Label {
   id: string;
   name: string;
+  /** "#rrggbb", or null for none. */
   color: string | null;
   version: number;
   created_at: string;
   updated_at: string;
 }
+
+/** The fields a label PATCH may change; only the ones present are sent. */
+export type LabelChanges = Partial<Pick<Label, 'name' | 'color'>>;
 
 export interface Comment {
   id: string;

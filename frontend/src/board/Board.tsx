@@ -3,7 +3,8 @@
  * it (HTML5 drag and drop), or from the keyboard: its Move button picks it up, the arrow keys
  * (and Home, End) move it, Space or Enter drops it, Escape or Tab cancels; each step is
  * announced. While a card is on its way it stays where it is and a marker shows where it
- * would land, so the focused button is never re-created under the keyboard.
+ * would land, so the focused button is never re-created under the keyboard. A section moves
+ * one place left or right with the buttons on its column's head, announced the same way.
  */
 import {
   Fragment,
@@ -42,6 +43,9 @@ interface Drag {
 export interface SectionActions {
   onRename(sectionId: string, name: string): void;
   onDelete(sectionId: string): void;
+  /** Move the section one place left (-1) or right (+1): shown at once; rejects (once it is
+   * back where it was) if the server refuses. */
+  onMove(sectionId: string, step: -1 | 1): Promise<void>;
 }
 
 interface BoardProps {
@@ -112,10 +116,17 @@ function SectionHeading({
   column,
   count,
   actions,
+  first,
+  last,
+  onMove,
 }: {
   column: Column;
   count: number;
   actions: SectionActions | undefined;
+  /** The leftmost / rightmost section: it cannot go further that way. */
+  first: boolean;
+  last: boolean;
+  onMove(step: -1 | 1): void;
 }) {
   const [renaming, setRenaming] = useState(false);
   const inputId = useId();
@@ -148,7 +159,20 @@ function SectionHeading({
         {column.name} <span className="muted count">({count})</span>
       </h2>
       {actions && column.id && (
-        <span className="row">
+        <span className="row wrap">
+          {([-1, 1] as const).map((step) => (
+            <button
+              key={step}
+              type="button"
+              className="button small quiet"
+              aria-label={`Move section ${column.name} ${step < 0 ? 'left' : 'right'}`}
+              // Not `disabled`: that would drop the keyboard focus when a move reaches an end.
+              aria-disabled={(step < 0 ? first : last) || undefined}
+              onClick={() => onMove(step)}
+            >
+              <span aria-hidden="true">{step < 0 ? '←' : '→'}</span>
+            </button>
+          ))}
           <button
             type="button"
             className="button small quiet"
@@ -267,6 +291,23 @@ export function Board({ columns, editable, onMove, onToggle, sectionActions, lab
     }
   }
 
+  function moveSection(columnIndex: number, step: -1 | 1) {
+    const column = columns[columnIndex]!;
+    const sectionId = column.id;
+    if (!sectionId || !sectionActions) return;
+    // Column 0 is "No section", which stays first: the sections are columns 1 to n.
+    const target = columnIndex + step;
+    const sections = columns.length - 1;
+    if (target < 1 || target > sections) {
+      setMessage(`${column.name} is already the ${step < 0 ? 'first' : 'last'} section.`);
+      return;
+    }
+    // Columns are keyed: React moves the element and the focus stays on this button.
+    setMessage(`Moved ${column.name} ${step < 0 ? 'left' : 'right'}: section ${target} of ${sections}.`);
+    // Back where it was: the page's alert says why.
+    sectionActions.onMove(sectionId, step).catch(() => setMessage(''));
+  }
+
   function onPick(task: ViewTask) {
     if (drag?.taskId === task.id) void drop();
     else pickUp(task);
@@ -323,7 +364,14 @@ export function Board({ columns, editable, onMove, onToggle, sectionActions, lab
               onDragOver={(event) => onDragOver(event, columnIndex)}
               onDrop={onDrop}
             >
-              <SectionHeading column={column} count={column.tasks.length} actions={sectionActions} />
+              <SectionHeading
+                column={column}
+                count={column.tasks.length}
+                actions={sectionActions}
+                first={columnIndex === 1}
+                last={columnIndex === columns.length - 1}
+                onMove={(step) => moveSection(columnIndex, step)}
+              />
               <ul className="board-cards" aria-label={`${column.name} tasks`}>
                 {column.tasks.map((task) => (
                   <Fragment key={task.id}>

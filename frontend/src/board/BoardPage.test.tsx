@@ -9,7 +9,7 @@ import type { Section, Task, TaskPage } from '../api/types';
 import { dropTaskwellDB } from '../offline/db';
 import TasksPage from '../routes/TasksPage';
 import { FakeServer, makeTask } from '../test/fakeServer';
-import { PROJECT_DEFAULTS, fakeApi, json } from '../test/fixtures';
+import { PROJECT_DEFAULTS, fakeApi, json, problemJson } from '../test/fixtures';
 import { renderAt, testWorkspace, withWorkspace } from '../test/render';
 import type { Workspace } from '../tasks/workspace';
 
@@ -17,12 +17,27 @@ const P = '11111111-1111-4111-8111-111111111111';
 let server: FakeServer;
 let workspace: Workspace & { dbName: string };
 let role: 'owner' | 'viewer';
+let api: ReturnType<typeof fakeApi>;
+/** The answer to the next section PATCH, when not the change applied. */
+let refuseSectionPatch: (() => Response) | null;
+/** While set, section PATCHes wait for it before they are answered. */
+let sectionGate: Promise<void> | null;
+let heldPatches: number;
 
 function section(id: string, name: string, position: number): Section {
   return { id, project_id: P, name, position, version: 1, created_at: '', updated_at: '' };
 }
 
 const SECTIONS = [section('s1', 'Doing', 1024), section('s2', 'Done', 2048)];
+let sections: Section[];
+
+function patchedSection(id: string, changes: Partial<Section>): Response {
+  if (refuseSectionPatch) return refuseSectionPatch();
+  const current = sections.find((s) => s.id === id)!;
+  const updated = { ...current, ...changes, version: current.version + 1 };
+  sections = sections.map((s) => (s.id === id ? updated : s));
+  return json(200, updated);
+}
 
 async function listTasks(params: ListParams): Promise<TaskPage> {
   const items = [...server.tasks.values()]
@@ -38,18 +53,32 @@ function seed(title: string, section_id: string | null, position: number): Task 
 beforeEach(async () => {
   setCsrfToken('csrf');
   role = 'owner';
+  sections = [...SECTIONS];
+  refuseSectionPatch = null;
+  sectionGate = null;
+  heldPatches = 0;
   server = new FakeServer();
   workspace = await testWorkspace(server, listTasks);
-  const api = fakeApi([
+  api = fakeApi([
     [
       'GET',
       /\/projects\?archived=false$/,
       () => json(200, { items: [{ ...PROJECT_DEFAULTS, id: P, name: 'Home', role }] }),
     ],
-    ['GET', /\/projects\/[^/]+\/sections$/, () => json(200, { items: SECTIONS })],
+    ['GET', /\/projects\/[^/]+\/sections$/, () => json(200, { items: sections })],
+    ['PATCH', /\/projects\/[^/]+\/sections\/([^/]+)$/, (m, body) => patchedSection(m[1]!, body as Partial<Section>)],
     ['POST', /\/projects\/[^/]+\/sections$/, (_, body) => json(201, section('s3', (body as Section).name, 4096))],
   ]);
-  vi.stubGlobal('fetch', vi.fn(api.fetch));
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (url: string, init: RequestInit = {}) => {
+      if (sectionGate && init.method === 'PATCH' && url.includes('/sections/')) {
+        heldPatches += 1;
+        await sectionGate;
+      }
+      return api.fetch(url, init);
+    }),
+  );
 });
 
 afterEach(async () => {
@@ -73,6 +102,8 @@ const titlesIn = (name: string) =>
     .queryAllByRole('link')
     .map((link) => link.textContent);
 const announced = () => document.querySelector('[aria-live="assertive"]')!.textContent;
+const columnNames = () => screen.getAllByRole('region').map((region) => region.getAttribute('aria-label'));
+const sectionWrites = () => api.calls.filter((c) => c.method === 'PATCH' && c.url.includes('/sections/'));
 
 describe('BoardPage', () => {
   it('shows a column per section after "No section", cards in manual order', async () => {
@@ -159,6 +190,81 @@ describe('BoardPage', () => {
     );
   });
 
+  it('moves a section left from the keyboard: PATCH with If-Match, announced, focus kept', async () => {
+    await renderBoard();
+    const left = screen.getByRole('button', { name: 'Move section Done left' });
+
+    left.focus();
+    await userEvent.keyboard('{Enter}');
+
+    expect(columnNames()).toEqual(['No section', 'Done', 'Doing']);
+    expect(announced()).toBe('Moved Done left: section 1 of 2.');
+    await waitFor(() =>
+      expect(sectionWrites()).toEqual([
+        expect.objectContaining({ url: `/api/v1/projects/${P}/sections/s2`, body: { position: 0 }, ifMatch: '"v1"' }),
+      ]),
+    );
+    expect(screen.getByRole('button', { name: 'Move section Done left' })).toHaveFocus();
+    expect(screen.getByRole('button', { name: 'Move section Done left' })).toHaveAttribute('aria-disabled', 'true');
+  });
+
+  it("sends two quick moves one after the other, the second against the first one's version", async () => {
+    sections = [...SECTIONS, section('s3', 'Later', 4096)];
+    let answer: () => void = () => undefined;
+    sectionGate = new Promise((resolve) => (answer = resolve));
+    await renderBoard();
+    const left = screen.getByRole('button', { name: 'Move section Later left' });
+
+    left.focus();
+    await userEvent.keyboard('{Enter}{Enter}');
+
+    expect(columnNames()).toEqual(['No section', 'Later', 'Doing', 'Done']);
+    expect(heldPatches).toBe(1); // the second waits for the first's answer
+    answer();
+    await waitFor(() =>
+      expect(sectionWrites().map((c) => [c.body, c.ifMatch])).toEqual([
+        [{ position: 1024 + 512 }, '"v1"'],
+        [{ position: 0 }, '"v2"'],
+      ]),
+    );
+    await waitFor(() => expect(columnNames()).toEqual(['No section', 'Later', 'Doing', 'Done']));
+    expect(screen.getByRole('button', { name: 'Move section Later left' })).toHaveFocus();
+  });
+
+  it('puts a section back where it was when the server refuses the move, and says why', async () => {
+    refuseSectionPatch = () => problemJson(403, 'forbidden', 'You need the editor role to change sections.');
+    let answer: () => void = () => undefined;
+    sectionGate = new Promise((resolve) => (answer = resolve));
+    await renderBoard();
+
+    screen.getByRole('button', { name: 'Move section Doing right' }).focus();
+    await userEvent.keyboard('{Enter}');
+    expect(columnNames()).toEqual(['No section', 'Done', 'Doing']);
+    expect(screen.getByRole('button', { name: 'Move section Doing right' })).toHaveFocus();
+    answer();
+
+    expect(await screen.findByText(/^Section Doing is back where it was: You need the editor role/)).toHaveAttribute(
+      'role',
+      'alert',
+    );
+    expect(columnNames()).toEqual(['No section', 'Doing', 'Done']);
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Move section Doing right' })).toHaveFocus());
+  });
+
+  it('does not move a section past the ends, and says so', async () => {
+    await renderBoard();
+    const left = screen.getByRole('button', { name: 'Move section Doing left' });
+    expect(left).toHaveAttribute('aria-disabled', 'true');
+
+    left.focus();
+    await userEvent.keyboard('{Enter}');
+
+    expect(announced()).toBe('Doing is already the first section.');
+    expect(left).toHaveFocus();
+    expect(columnNames()).toEqual(['No section', 'Doing', 'Done']);
+    expect(sectionWrites()).toEqual([]);
+  });
+
   it('lets a viewer look but not move', async () => {
     role = 'viewer';
     seed('Write', null, 2000);
@@ -167,5 +273,6 @@ describe('BoardPage', () => {
     expect(await screen.findByRole('checkbox', { name: 'Complete Write' })).toBeDisabled();
     expect(screen.queryByRole('button', { name: 'Move Write' })).not.toBeInTheDocument();
     expect(screen.queryByRole('textbox', { name: 'New task' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /^Move section/ })).not.toBeInTheDocument();
   });
 });

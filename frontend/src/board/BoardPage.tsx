@@ -1,7 +1,8 @@
 // A project's board (/tasks?project=<id>&view=board): columns by section, moves queued like
-// every other task edit (If-Match, offline), sections added, renamed and deleted by editors.
+// every other task edit (If-Match, offline), sections added, renamed, moved and deleted by
+// editors.
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore, type FormEvent } from 'react';
-import { messageOf } from '../api/http';
+import { ApiError, messageOf } from '../api/http';
 import { positionBetween } from '../lib/positions';
 import { ProjectHeader } from '../projects/ProjectHeader';
 import { canEdit } from '../projects/store';
@@ -9,9 +10,18 @@ import { NewTaskForm } from '../tasks/NewTaskForm';
 import { useWorkspace } from '../tasks/workspace';
 import { Field, FormError } from '../ui/Field';
 import { Board, type SectionActions } from './Board';
-import { buildColumns } from './moves';
+import { buildColumns, sectionPosition } from './moves';
 import { useBoardTasks } from './useBoardTasks';
 import { useSections } from './useSections';
+
+/** Why a section move was refused, for the person. */
+function moveRefusal(section: string, failure: unknown): string {
+  const why =
+    failure instanceof ApiError && failure.status === 412
+      ? 'the sections were changed elsewhere meanwhile; this is their order now.'
+      : messageOf(failure);
+  return `Section ${section} is back where it was: ${why}`;
+}
 
 function NewSectionForm({ onAdd }: { onAdd(name: string): Promise<void> }) {
   const [error, setError] = useState<string | null>(null);
@@ -68,6 +78,18 @@ export default function BoardPage({ projectId }: { projectId: string }) {
         // Its tasks are in no section now, with new versions: read them again.
         .then(() => list.reload())
         .catch((e: unknown) => setSectionError(messageOf(e))),
+    onMove: async (id, step) => {
+      const all = sections.sections ?? [];
+      const position = sectionPosition(all, id, step);
+      if (position === null) return;
+      setSectionError(null);
+      try {
+        await sections.move(id, position);
+      } catch (failure) {
+        setSectionError(moveRefusal(all.find((s) => s.id === id)?.name ?? 'it', failure));
+        throw failure;
+      }
+    },
   };
 
   function create(title: string) {

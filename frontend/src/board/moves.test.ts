@@ -3,7 +3,16 @@ import { describe, expect, it } from 'vitest';
 import type { Section } from '../api/types';
 import type { ViewTask } from '../offline/overlay';
 import { makeTask } from '../test/fakeServer';
-import { buildColumns, describeSpot, dropChanges, indexAtPointer, isSameSpot, nextSpot, spotOf } from './moves';
+import {
+  buildColumns,
+  describeSpot,
+  dropChanges,
+  indexAtPointer,
+  isSameSpot,
+  nextSpot,
+  sectionPosition,
+  spotOf,
+} from './moves';
 
 function section(id: string, name: string, position: number): Section {
   return { id, project_id: 'p', name, position, version: 1, created_at: '', updated_at: '' };
@@ -71,5 +80,22 @@ describe('indexAtPointer', () => {
     expect(indexAtPointer([10, 30, 50], 35)).toBe(2);
     expect(indexAtPointer([10, 30, 50], 99)).toBe(3);
     expect(indexAtPointer([], 99)).toBe(0);
+  });
+});
+
+describe('sectionPosition', () => {
+  const three = [...SECTIONS, section('s3', 'Later', 4096)];
+
+  it('puts a section between its new neighbours, or past the end one', () => {
+    expect(sectionPosition(three, 's3', -1)).toBe(1024 + 512);
+    expect(sectionPosition(three, 's2', -1)).toBe(1024 - 1024);
+    expect(sectionPosition(three, 's1', 1)).toBe(2048 + 1024);
+    expect(sectionPosition(three, 's2', 1)).toBe(4096 + 1024);
+  });
+
+  it('is null at an end, or for a section not in the list', () => {
+    expect(sectionPosition(three, 's1', -1)).toBeNull();
+    expect(sectionPosition(three, 's3', 1)).toBeNull();
+    expect(sectionPosition(three, 'gone', 1)).toBeNull();
   });
 });

@@ -103,6 +103,20 @@ export function dropChanges(
   };
 }
 
+/**
+ * The position that moves a section one place left (-1) or right (+1) among the project's
+ * sections, between its new neighbours; null when it is at that end already ("No section"
+ * is always first and is no section).
+ */
+export function sectionPosition(sections: readonly Section[], sectionId: string, step: -1 | 1): number | null {
+  const ordered = [...sections].sort(byPosition);
+  const index = ordered.findIndex((section) => section.id === sectionId);
+  const target = index + step;
+  if (index < 0 || target < 0 || target >= ordered.length) return null;
+  const others = ordered.filter((section) => section.id !== sectionId);
+  return positionBetween(others[target - 1]?.position, others[target]?.position);
+}
+
 /** What a screen reader hears about a spot: "Doing, position 2 of 3". */
 export function describeSpot(columns: readonly Column[], taskId: string, to: Spot): string {
   const column = columns[to.column]!;

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { setCsrfToken } from '../api/http';
 import type { Label } from '../api/types';
 import { dropTaskwellDB } from '../offline/db';
-import { json } from '../test/fixtures';
+import { json, problemJson } from '../test/fixtures';
 import { LabelStore } from './store';
 
 const label = (id: string, name: string, version = 1): Label => ({
@@ -71,5 +71,45 @@ describe('LabelStore', () => {
     await creating;
 
     expect(store.getState().labels.map((l) => l.name)).toEqual(['Errand']);
+  });
+
+  it('renames against the version it shows, keeping a newer copy live sync brought meanwhile', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => json(200, { items: [label('w', 'Work', 2)] })),
+    );
+    const store = new LabelStore();
+    await store.load();
+    let answer: (response: Response) => void = () => undefined;
+    const fetch = vi.fn((_url: string, _init: RequestInit) => new Promise<Response>((resolve) => (answer = resolve)));
+    vi.stubGlobal('fetch', fetch);
+    const renaming = store.update('w', { name: 'Job' });
+
+    store.applyRemote({ upserts: [label('w', 'Office', 4)], deletes: [] });
+    answer(json(200, label('w', 'Job', 3)));
+    await renaming;
+
+    expect(new Headers(fetch.mock.calls[0]![1].headers).get('If-Match')).toBe('"v2"');
+    expect(store.getState().labels.map((l) => [l.name, l.version])).toEqual([['Office', 4]]);
+  });
+
+  it('takes a deleted label off the tasks, also one deleted elsewhere first (404)', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => json(200, { items: [label('h', 'Home'), label('w', 'Work')] })),
+    );
+    const dropped: string[] = [];
+    const store = new LabelStore((id) => dropped.push(id));
+    await store.load();
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) => (url.endsWith('/h') ? json(204, null) : problemJson(404, 'label-not-found'))),
+    );
+
+    await store.remove('h');
+    await store.remove('w');
+
+    expect(store.getState().labels).toEqual([]);
+    expect(dropped).toEqual(['h', 'w']);
   });
 });

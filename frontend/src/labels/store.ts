@@ -1,7 +1,7 @@
 // The caller's labels (each person has their own): loaded once, kept for offline use.
-import { NetworkError, messageOf } from '../api/http';
+import { ApiError, NetworkError, messageOf } from '../api/http';
 import { createLabel, deleteLabel, listLabels, patchLabel } from '../api/labels';
-import type { Label } from '../api/types';
+import type { Label, LabelChanges } from '../api/types';
 import { ExternalStore } from '../lib/externalStore';
 import { RemoteLog, mergeAll, mergeById, type RemoteBatch } from '../lib/remote';
 import { loadList, saveList } from '../offline/cache';
@@ -22,7 +22,8 @@ export class LabelStore extends ExternalStore<LabelsState> {
   private loading: Promise<void> | null = null;
   private readonly remote = new RemoteLog<RemoteBatch<Label>>();
 
-  constructor() {
+  /** `dropFromTasks`: takes a deleted label off the tasks this device shows. */
+  constructor(private readonly dropFromTasks: (labelId: string) => void = () => undefined) {
     super({ labels: [], loaded: false, fromCache: false, error: null });
   }
 
@@ -60,14 +61,44 @@ export class LabelStore extends ExternalStore<LabelsState> {
     return label;
   }
 
-  async update(id: string, changes: { name?: string; color?: string | null }): Promise<void> {
-    const label = await patchLabel(id, changes);
-    this.setLabels(this.state.labels.map((l) => (l.id === id ? label : l)));
+  /** Rename or recolour, against the version shown here (If-Match). */
+  async update(id: string, changes: LabelChanges): Promise<Label> {
+    let label: Label;
+    try {
+      label = await patchLabel(id, changes, this.byId(id)?.version ?? null);
+    } catch (error) {
+      this.afterRefusal(id, error);
+      throw error;
+    }
+    // Live sync may have brought a newer copy, or the deletion, meanwhile.
+    this.setLabels(this.state.labels.map((l) => (l.id === id && label.version >= l.version ? label : l)));
+    return label;
   }
 
+  /** Delete, against the version shown here; the label leaves every task. */
   async remove(id: string): Promise<void> {
-    await deleteLabel(id);
+    try {
+      await deleteLabel(id, this.byId(id)?.version ?? null);
+    } catch (error) {
+      // Deleted elsewhere already: what the person asked for.
+      if (!(error instanceof ApiError && error.status === 404)) {
+        this.afterRefusal(id, error);
+        throw error;
+      }
+    }
+    this.forget(id);
+  }
+
+  /** 404: it is gone; 412: changed elsewhere, so show what it is now before another try. */
+  private afterRefusal(id: string, error: unknown): void {
+    if (!(error instanceof ApiError)) return;
+    if (error.status === 404) this.forget(id);
+    else if (error.status === 412) void this.load();
+  }
+
+  private forget(id: string): void {
     this.setLabels(this.state.labels.filter((l) => l.id !== id));
+    this.dropFromTasks(id);
   }
 
   /** Labels changed on another device (live sync). */

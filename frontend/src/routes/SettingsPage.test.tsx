@@ -4,7 +4,10 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { setCsrfToken } from '../api/http';
 import { AuthProvider } from '../auth/AuthContext';
-import { renderAt } from '../test/render';
+import { dropTaskwellDB } from '../offline/db';
+import { FakeServer } from '../test/fakeServer';
+import { renderAt, testWorkspace, withWorkspace } from '../test/render';
+import type { Workspace } from '../tasks/workspace';
 import SettingsPage from './SettingsPage';
 import { USER, json } from '../test/fixtures';
 
@@ -31,9 +34,11 @@ const SESSIONS = [
 
 let calls: { method: string; url: string; init: RequestInit }[];
 let sessions: typeof SESSIONS;
+let workspace: Workspace & { dbName: string };
 
-beforeEach(() => {
+beforeEach(async () => {
   setCsrfToken('csrf');
+  workspace = await testWorkspace(new FakeServer());
   calls = [];
   sessions = [...SESSIONS];
   vi.stubGlobal(
@@ -47,6 +52,10 @@ beforeEach(() => {
         return json(204, null);
       }
       if (url.endsWith('/api-keys') && method === 'GET') return json(200, []);
+      if (url.endsWith('/labels') && method === 'GET')
+        return json(200, {
+          items: [{ id: 'l1', name: 'Errand', color: '#1d4ed8', version: 1, created_at: '', updated_at: '' }],
+        });
       if (url.endsWith('/api-keys') && method === 'POST') {
         return json(201, {
           id: 'k1',
@@ -67,15 +76,17 @@ beforeEach(() => {
   );
 });
 
-afterEach(() => {
+afterEach(async () => {
   vi.unstubAllGlobals();
+  await dropTaskwellDB(workspace.dbName);
+  await dropTaskwellDB();
 });
 
 function renderSettings() {
   return renderAt(
     '/settings',
     <AuthProvider initial={{ status: 'signed-in', user: USER, offline: false }}>
-      <SettingsPage />
+      {withWorkspace(workspace, <SettingsPage />)}
     </AuthProvider>,
   );
 }
@@ -84,6 +95,16 @@ describe('SettingsPage', () => {
   it('is headed "Account"', () => {
     renderSettings();
     expect(screen.getByRole('heading', { level: 1, name: 'Account' })).toBeInTheDocument();
+  });
+
+  it('lists your labels in a Labels section, each with its colour named', async () => {
+    renderSettings();
+    const section = screen.getByRole('region', { name: 'Labels' });
+
+    const list = await within(section).findByRole('list', { name: 'Your labels' });
+    expect(within(list).getByRole('listitem')).toHaveTextContent('ErrandBlue');
+    expect(within(list).getByRole('button', { name: 'Edit label Errand' })).toBeInTheDocument();
+    expect(within(list).getByRole('button', { name: 'Delete label Errand' })).toBeInTheDocument();
   });
 
   it('"Log out other devices" ends every session but this one', async () => {

@@ -1,7 +1,8 @@
-// Account settings: profile, avatar, password, sessions, API keys, webhooks.
+// Account settings: profile, avatar, password, sessions, labels, API keys, webhooks.
 import { useState } from 'react';
 import { ApiKeysSection } from '../settings/ApiKeysSection';
 import { AvatarSection } from '../settings/AvatarSection';
+import { LabelsSection } from '../settings/LabelsSection';
 import { PasswordSection } from '../settings/PasswordSection';
 import { ProfileSection } from '../settings/ProfileSection';
 import { SessionsSection } from '../settings/SessionsSection';
@@ -18,6 +19,7 @@ export default function SettingsPage() {
       <AvatarSection />
       <PasswordSection onChanged={() => setSessionsVersion((v) => v + 1)} />
       <SessionsSection version={sessionsVersion} />
+      <LabelsSection />
       <ApiKeysSection />
       <WebhooksSection />
     </div>

@@ -10,6 +10,7 @@ import { ProjectStore } from '../projects/store';
 import { forgetTask, loadAllTasks, loadPage, saveTask, savePage } from '../offline/cache';
 import { OfflineQueue } from '../offline/queue';
 import { SyncController } from '../offline/sync';
+import { NO_REMOTE_TASKS } from './remote';
 import { TaskListStore } from './store';
 
 export interface Workspace {
@@ -36,7 +37,7 @@ export async function openWorkspace(): Promise<Workspace> {
     sync: () => void sync.sync(),
   });
   const projects = new ProjectStore();
-  const labels = new LabelStore();
+  const labels = new LabelStore((id) => list.applyRemote({ ...NO_REMOTE_TASKS, goneLabels: [id] }));
   // Back online with the queue replayed: views showing this device's copy read the server's;
   // the rest is caught up by live sync (live/start.ts) from its token.
   sync.onReconnect(() => {

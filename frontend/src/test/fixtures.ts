@@ -28,6 +28,8 @@ export interface SentCall {
   method: string;
   url: string;
   body: unknown;
+  /** The If-Match header sent, if any. */
+  ifMatch: string | null;
 }
 
 type Route = [method: string, path: RegExp, answer: (match: RegExpMatchArray, body: unknown) => Response];
@@ -44,7 +46,7 @@ export function fakeApi(routes: Route[]): {
   const fetch = async (url: string, init: RequestInit = {}) => {
     const method = init.method ?? 'GET';
     const body = typeof init.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined;
-    calls.push({ method, url, body });
+    calls.push({ method, url, body, ifMatch: new Headers(init.headers).get('If-Match') });
     for (const [m, path, answer] of routes) {
       const match = url.match(path);
       if (m === method && match) return answer(match, body);

@@ -9,6 +9,7 @@ import { ReminderStore } from '../live/reminders';
 import { ProjectStore } from '../projects/store';
 import { OfflineQueue } from '../offline/queue';
 import { SyncController } from '../offline/sync';
+import { NO_REMOTE_TASKS } from '../tasks/remote';
 import { TaskListStore, type ListDeps } from '../tasks/store';
 import { WorkspaceContext, type Workspace } from '../tasks/workspace';
 import type { FakeServer } from './fakeServer';
@@ -48,7 +49,7 @@ export async function testWorkspace(
     sync,
     list,
     projects: new ProjectStore(),
-    labels: new LabelStore(),
+    labels: new LabelStore((id) => list.applyRemote({ ...NO_REMOTE_TASKS, goneLabels: [id] })),
     changes: new ChangeHub(),
     reminders: new ReminderStore(() => undefined),
     dbName,

@@ -22,10 +22,10 @@ export function Field({ label, hint, className, ...input }: FieldProps) {
   );
 }
 
-/** A form's error, announced when it appears. */
-export function FormError({ message }: { message: string | null }) {
+/** A form's error, announced when it appears; `id` lets a field name it (aria-describedby). */
+export function FormError({ message, id }: { message: string | null; id?: string }) {
   return (
-    <p role="alert" className={message ? 'form-error' : 'visually-hidden'}>
+    <p id={id} role="alert" className={message ? 'form-error' : 'visually-hidden'}>
       {message ?? ''}
     </p>
   );
