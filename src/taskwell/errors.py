@@ -366,6 +366,22 @@ _UNAVAILABLE_TEXT = (
 )
 
 
+# SQLSTATEs that say "another transaction got in the way": a deadlock PostgreSQL broke by
+# ending this transaction, or a serialization failure. Nothing was written; the same request
+# again normally goes through.
+_CONFLICT_SQLSTATES = ("40P01", "40001")
+
+
+def _is_conflict(exc: Exception) -> bool:
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    for error in (exc.orig, exc.orig.__cause__ if exc.orig is not None else None):
+        sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if isinstance(sqlstate, str) and sqlstate in _CONFLICT_SQLSTATES:
+            return True
+    return False
+
+
 def _is_unavailable(exc: Exception) -> bool:
     if isinstance(exc, ConnectionError | sa_exc.TimeoutError):
         return True
@@ -388,6 +404,20 @@ def _is_unavailable(exc: Exception) -> bool:
 
 
 async def _on_database_error(request: Request, exc: Exception) -> Response:
+    if _is_conflict(exc):
+        log.warning(
+            "transaction conflict",
+            extra={"request_id": request_id_of(request), "error": type(exc).__name__},
+        )
+        return problem_response(
+            request,
+            status=503,
+            slug="write-conflict",
+            title="The change met another one",
+            detail="Another change to the same data ran at the same moment and nothing was "
+            "saved; retry shortly.",
+            headers={"Retry-After": "1"},
+        )
     if not _is_unavailable(exc):
         return await _on_unexpected(request, exc)
     log.warning(

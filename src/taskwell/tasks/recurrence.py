@@ -128,6 +128,37 @@ def days_between(before: Occurrence, after: Occurrence, time_zone: str) -> int:
     return (after.due_at.astimezone(zone).date() - before.due_at.astimezone(zone).date()).days
 
 
+def handed_on(
+    rule: str,
+    *,
+    due_at: datetime,
+    due_date: date | None,
+    time_zone: str,
+    new_due_at: datetime,
+    new_due_date: date | None,
+) -> str | None:
+    """The rule a recurring task's copy carries when it takes the place of its next
+    occurrence at another due (a subtask moved on with its parent): COUNT one less, and none
+    when the series has no next occurrence or the new due is past its UNTIL."""
+    following = next_occurrence(rule, due_at=due_at, due_date=due_date, time_zone=time_zone)
+    if following is None or following.rule is None:
+        return None
+    until_text = _part(following.rule, "UNTIL")
+    if until_text is None:
+        return following.rule
+    try:
+        if new_due_date is not None:
+            if new_due_date > _until(until_text, None).date():
+                return None
+        else:
+            zone = ZoneInfo(time_zone)
+            if new_due_at.astimezone(zone).replace(tzinfo=None) > _until(until_text, zone):
+                return None
+    except (OverflowError, InvalidRule):
+        return None
+    return following.rule
+
+
 def moved_by_days(
     days: int, *, due_at: datetime | None, due_date: date | None, time_zone: str | None
 ) -> tuple[datetime | None, date | None]:

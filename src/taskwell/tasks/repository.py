@@ -31,7 +31,7 @@ from taskwell.projects.access import visible_projects
 from taskwell.projects.models import project_members, projects
 from taskwell.reminders.models import reminders
 from taskwell.tasks.models import MAX_DEPTH, TaskStatus, tasks
-from taskwell.tasks.recurrence import moved_by_days
+from taskwell.tasks.recurrence import handed_on, moved_by_days
 from taskwell.tasks.schemas import TASK_FIELDS, Task
 from taskwell.tasks.text_match import SEPARATOR, contains
 from taskwell.users.models import users
@@ -442,6 +442,18 @@ class TaskRepository:
         the version it writes over (SQLite: writers are already one at a time)."""
         await conn.execute(sa.select(tasks.c.id).where(tasks.c.id == task_id).with_for_update())
 
+    async def lock_many(self, conn: AsyncConnection, task_ids: Iterable[uuid.UUID]) -> None:
+        """Hold these tasks' rows, taken in id order: two transactions that each take several
+        tasks this way (a bulk change, a label's deletion) cannot wait on each other."""
+        ids = sorted(set(task_ids), key=str)
+        if ids and conn.dialect.name != "sqlite":
+            await conn.execute(
+                sa.select(tasks.c.id)
+                .where(tasks.c.id.in_(ids))
+                .order_by(tasks.c.id)
+                .with_for_update()
+            )
+
     async def next_position(self, conn: AsyncConnection, project_id: uuid.UUID) -> float:
         t = tasks
         last = sa.select(sa.func.coalesce(sa.func.max(t.c.position), 0.0) + 1024.0).where(
@@ -475,7 +487,8 @@ class TaskRepository:
     async def subtree(
         self, conn: AsyncConnection, task_id: uuid.UUID, *, live: bool = True
     ) -> builtins.list[uuid.UUID]:
-        """The ids of the task's descendants (not the task), at most MAX_DEPTH levels down."""
+        """The ids of the task's descendants (not the task), at most MAX_DEPTH levels down,
+        parents before their children."""
         t = tasks
         top = sa.select(t.c.id, sa.literal(1).label("depth")).where(t.c.parent_id == task_id)
         tree = top.cte("tree", recursive=True)
@@ -485,7 +498,7 @@ class TaskRepository:
             .where(tree.c.depth < MAX_DEPTH + 1)
         )
         tree = tree.union_all(step)
-        stmt = sa.select(tree.c.id).join(t, t.c.id == tree.c.id)
+        stmt = sa.select(tree.c.id).join(t, t.c.id == tree.c.id).order_by(tree.c.depth)
         if live:
             stmt = stmt.where(t.c.deleted_at.is_(None))
         return list((await conn.execute(stmt)).scalars())
@@ -810,7 +823,10 @@ class TaskRepository:
         rows = (await conn.execute(sa.select(t).where(t.c.id.in_(live)))).mappings().all()
         children: dict[uuid.UUID, builtins.list[Any]] = {}
         for row in rows:
-            children.setdefault(row["parent_id"], []).append(row)
+            # An occurrence of a recurring subtask that already has its next one is history:
+            # the series' latest occurrence is the one that comes along.
+            if row["next_occurrence_id"] is None:
+                children.setdefault(row["parent_id"], []).append(row)
         copies: builtins.list[tuple[uuid.UUID, uuid.UUID]] = []
         handed_over: builtins.list[uuid.UUID] = []
         new_ids = {source_id: target_id}
@@ -833,7 +849,7 @@ class TaskRepository:
                         copy_id,
                         new_ids[parent],
                         days=days,
-                        rule=row["recurrence"] if hands_over else None,
+                        hands_over=hands_over,
                         actor_id=actor_id,
                         now=now,
                     )
@@ -860,7 +876,7 @@ class TaskRepository:
         parent_id: uuid.UUID,
         *,
         days: int,
-        rule: str | None,
+        hands_over: bool,
         actor_id: uuid.UUID,
         now: datetime,
     ) -> None:
@@ -868,6 +884,16 @@ class TaskRepository:
         due_at, due_date = moved_by_days(
             days, due_at=row["due_at"], due_date=row["due_date"], time_zone=row["due_timezone"]
         )
+        rule = None
+        if hands_over and due_at is not None and row["due_at"] is not None:
+            rule = handed_on(
+                row["recurrence"],
+                due_at=row["due_at"],
+                due_date=row["due_date"],
+                time_zone=row["due_timezone"] or "UTC",
+                new_due_at=due_at,
+                new_due_date=due_date,
+            )
         start_date = None
         if row["start_date"] is not None:
             _, start_date = moved_by_days(
@@ -887,7 +913,7 @@ class TaskRepository:
                 due_date=due_date,
                 due_timezone=row["due_timezone"] if due_at is not None else None,
                 start_date=start_date,
-                recurrence=rule if due_at is not None else None,
+                recurrence=rule,
                 completed_at=None,
                 position=row["position"],
                 assignee_id=row["assignee_id"],

@@ -410,11 +410,6 @@ class TaskService:
             await self._repo.set_labels(conn, task_id, user_id, labels)
         if "due_at" in values and values["due_at"] != before.due_at:
             await self._repo.shift_reminders(conn, task_id, values["due_at"])
-        next_id = None
-        if values.get("status") == TaskStatus.done.value and before.status != TaskStatus.done:
-            next_id = await self._next_occurrence(
-                conn, user_id, task_id, now, subtasks_done=children is ChildrenOnDone.complete
-            )
         moved_to = values.get("project_id", before.project_id)
         if moved_to != before.project_id:
             descendants = await self._repo.subtree(conn, task_id)
@@ -428,10 +423,19 @@ class TaskService:
                 conn, "task", moved, DELETE, now=now, project_id=before.project_id
             )
             await self._feed.record(conn, "task", moved, UPSERT, now=now, project_id=moved_to)
-        if values.get("status") == TaskStatus.done.value and children is ChildrenOnDone.complete:
-            completed = await self._repo.complete(
-                conn, await self._repo.subtree(conn, task_id), now
+        next_id = None
+        if values.get("status") == TaskStatus.done.value and before.status != TaskStatus.done:
+            # After a move, so the occurrence and its subtasks' copies follow it there.
+            next_id = await self._next_occurrence(
+                conn, user_id, task_id, now, subtasks_done=children is ChildrenOnDone.complete
             )
+        if values.get("status") == TaskStatus.done.value and children is ChildrenOnDone.complete:
+            tree = await self._repo.subtree(conn, task_id)
+            completed = await self._repo.complete(conn, tree, now)
+            # Parents first: a recurring subtask hands its own subtasks' rules on before they
+            # would start series of their own under it.
+            depth_first = {child: i for i, child in enumerate(tree)}
+            completed = sorted(completed, key=lambda child: depth_first.get(child, 0))
             await self._feed.record(conn, "task", completed, UPSERT, now=now, project_id=moved_to)
             for child in completed:
                 # A recurring subtask completed with its parent goes on to its next occurrence,
@@ -720,6 +724,7 @@ class TaskService:
         trashed: set[uuid.UUID] = set()
         try:
             async with self._db.transaction(reader=user_id) as conn:
+                await self._repo.lock_many(conn, (item.id for item in request.items))
                 for item in request.items:
                     if item.id in seen:
                         results.append(_item_problem(item.id, _DUPLICATE))

@@ -345,9 +345,10 @@ class WebhookRepository:
             return [Claimed(**row) for row in rows.mappings()]
 
     async def next_due(self, now: datetime, per_endpoint: int) -> datetime | None:
-        """When the earliest pending delivery of an enabled endpoint with a slot free is due
-        (an endpoint at its limit frees one when an outcome is recorded, which wakes the
-        worker)."""
+        """When the earliest pending delivery of an enabled endpoint is due: for an endpoint
+        with a slot free its earliest due delivery, for one at its limit the earliest end of
+        the leases that fill it (an outcome recorded sooner wakes this process's worker; the
+        lease's end is when one held by a dead worker comes free)."""
         busy = (
             sa.select(_D.c.endpoint_id)
             .where(_IS_PENDING, _D.c.lease_id.is_not(None), _D.c.next_attempt_at > now)
@@ -363,7 +364,7 @@ class WebhookRepository:
                     _IS_PENDING,
                     _E.c.enabled.is_(True),
                     users.c.is_active.is_(True),
-                    _D.c.endpoint_id.not_in(busy),
+                    sa.or_(_D.c.endpoint_id.not_in(busy), _D.c.lease_id.is_not(None)),
                 )
             )
             value: datetime | None = found.scalar_one_or_none()

@@ -24,8 +24,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Written out in full (a migration never changes once shipped); labels/mirror.py names them.
+# OR REPLACE: restoring an older backup over this schema (`taskwell restore`, pg_restore
+# --clean) drops and recreates the tables but leaves the function, and the upgrade that
+# follows must still go through.
 _FUNCTION = """
-CREATE FUNCTION taskwell_mirror_task_labels() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION taskwell_mirror_task_labels() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
         UPDATE tasks SET label_ids = array_remove(label_ids, OLD.label_id)
