@@ -156,10 +156,13 @@ class _DriverError(Exception):
         (_DriverError("cannot call Connection.is_closed(): connection is closed"), 503),
         # A real bug stays a 500.
         (_DriverError('duplicate key value violates unique constraint "x"', "23505"), 500),
+        # Two transactions in each other's way: nothing saved, the same request may go through.
+        (_DriverError("deadlock detected", "40P01"), "write-conflict"),
+        (_DriverError("could not serialize access", "40001"), "write-conflict"),
     ],
 )
 async def test_a_database_that_went_away_is_a_503_and_a_bug_a_500(
-    settings_factory, error: Exception, status: int
+    settings_factory, error: Exception, status: int | str
 ) -> None:
     app = create_app(settings_factory())
 
@@ -181,6 +184,9 @@ async def test_a_database_that_went_away_is_a_503_and_a_bug_a_500(
                 response = await client.get(path)
                 if status == 503:
                     assert_problem(response, 503, "database-unavailable")
+                    assert response.headers["retry-after"] == "1"
+                elif status == "write-conflict":  # a 503 of its own kind
+                    assert_problem(response, 503, "write-conflict")
                     assert response.headers["retry-after"] == "1"
                 else:
                     assert_problem(response, 500, "internal-error")
