@@ -44,7 +44,7 @@ beforeEach(async () => {
   comments = [];
   role = 'owner';
   // The page reads the task, its project, labels, members, subtasks and comments through
-  // the API client; task writes go through the queue to the fake server.
+  // the API client (its Inbox has no sections); task writes go through the queue to the fake server.
   api = fakeApi([
     [
       'GET',
@@ -56,6 +56,7 @@ beforeEach(async () => {
       /\/projects\/[^/]+\/members$/,
       () => json(200, { items: [{ ...BOB, user_id: USER.id, display_name: 'Ada', role: 'owner' }, BOB] }),
     ],
+    ['GET', /\/projects\/[^/]+\/sections$/, () => json(200, { items: [] })],
     ['GET', /\/labels$/, () => json(200, { items: [LABEL] })],
     ['POST', /\/labels$/, (_, body) => json(201, { ...LABEL, id: 'l2', ...(body as object) })],
     [

@@ -14,6 +14,7 @@ import { useReloadCount } from '../live/useRemote';
 import { isLocalRef } from '../offline/ids';
 import { applyPendingTo, type ViewTask } from '../offline/overlay';
 import { formatDate, formatDateTime } from '../tasks/format';
+import { SectionField } from '../tasks/SectionField';
 import { TaskEditForm } from '../tasks/TaskEditForm';
 import { useWorkspace } from '../tasks/workspace';
 import { projectHref } from '../projects/ProjectSidebar';
@@ -83,10 +84,12 @@ function Facts({
   task,
   project,
   members,
+  editable,
 }: {
   task: ViewTask;
   project: Project | undefined;
   members: readonly Member[] | null;
+  editable: boolean;
 }) {
   const assignee = task.assignee_id ? members?.find((m) => m.user_id === task.assignee_id) : undefined;
   return (
@@ -99,6 +102,7 @@ function Facts({
           </dd>
         </>
       )}
+      {task.project_id && <SectionField task={task} editable={editable} />}
       {task.parent_id && (
         <>
           <dt>Subtask of</dt>
@@ -194,7 +198,7 @@ export default function TaskDetailPage() {
         />
       ) : (
         <>
-          <Facts task={task} project={project} members={members} />
+          <Facts task={task} project={project} members={members} editable={editable} />
           <section aria-labelledby="description-heading" className="description">
             <h2 id="description-heading">Description</h2>
             {task.description.trim() ? (
