@@ -99,3 +99,20 @@ def test_only_filtered_list_shapes_ask_for_custom_plans() -> None:
         ListQuery(user_id=owner, text="x"),
     ):
         assert filtered.shape().filtered
+
+
+async def test_closing_does_not_wait_forever_for_a_read_in_progress(
+    pg_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """asyncpg's Pool.close waits, without limit, for every connection in use: a read stuck on
+    the database held the process's shutdown (and a test run) forever. It now waits at most
+    CLOSE_WAIT_SECONDS, then cuts the connections."""
+    monkeypatch.setattr("taskwell.db.read_pool.CLOSE_WAIT_SECONDS", 0.3)
+    database = Database.from_settings(pg_settings)
+    stuck = asyncio.create_task(database.fetch(database.prepare(_SLEEPY), {"seconds": 60}))
+    await asyncio.sleep(0.3)  # the read holds its connection now
+    started = asyncio.get_running_loop().time()
+    await asyncio.wait_for(database.dispose(), 10)
+    assert asyncio.get_running_loop().time() - started < 5
+    with pytest.raises(Exception):  # noqa: B017, PT011 - the cut connection's error
+        await stuck

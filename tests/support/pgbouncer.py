@@ -7,6 +7,7 @@ must work when consecutive transactions land on different server connections.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -62,15 +63,24 @@ def pgbouncer_in_front_of(database_url: str) -> Iterator[str]:
         for path in (users, ini):
             shutil.chown(path, "postgres", "postgres")
         argv = ["runuser", "-u", "postgres", "--", *argv]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    # Its own process group: `runuser` does not pass signals on to PgBouncer, which outlived
+    # every run before (one orphan per pytest worker); the group's signal reaches both.
+    process = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         _wait_listening(port, process, log)
         yield url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
     finally:
-        process.send_signal(signal.SIGINT)
+        _signal_group(process, signal.SIGINT)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
+            _signal_group(process, signal.SIGKILL)
             process.wait(timeout=5)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)

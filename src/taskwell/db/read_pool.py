@@ -11,6 +11,7 @@ same arguments (address, credentials, TLS, statement cache), derived from the en
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from taskwell.concurrency import Slots
 from taskwell.observability.metrics import DB_CONNECTIONS_IN_USE
 from taskwell.settings import Settings
+
+log = logging.getLogger("taskwell.db")
+# How long shutdown waits for connections in use to come back before cutting them.
+CLOSE_WAIT_SECONDS = 10.0
 
 # SQLAlchemy's own options in its asyncpg connect arguments; asyncpg.connect knows none of them.
 _SQLALCHEMY_ONLY = (
@@ -138,6 +143,14 @@ class ReadPool:
             self._slots.release()
 
     async def close(self) -> None:
+        """Close the connections once the ones in use come back, for at most
+        CLOSE_WAIT_SECONDS: asyncpg's own close waits for every acquired connection without
+        limit, so one request stuck on the database would hold the process's shutdown (and
+        did hold a test run's) forever. After that, they are cut."""
         if self._pool is not None:
             pool, self._pool = self._pool, None
-            await pool.close()
+            try:
+                await asyncio.wait_for(pool.close(), CLOSE_WAIT_SECONDS)
+            except TimeoutError:
+                log.warning("read pool: connections still in use at shutdown; closing them")
+                pool.terminate()

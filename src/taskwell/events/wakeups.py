@@ -36,6 +36,8 @@ Observer = Callable[[list[str] | None], None]
 Beacon = Callable[[], Awaitable[object]]
 # One message names at most this many users; a bigger change is sent in several.
 _BATCH = 1_000
+# How long closing waits for the listener to let go of its Redis connection.
+_CLOSE_WAIT_SECONDS = 5.0
 
 
 class Wakeups:
@@ -154,10 +156,12 @@ class RedisWakeups(Wakeups):
 
     async def close(self) -> None:
         if self._listener is not None:
-            self._listener.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._listener
-            self._listener = None
+            listener, self._listener = self._listener, None
+            listener.cancel()
+            # Its clean-up closes a Redis connection; a Redis that stopped answering must not
+            # hold the shutdown.
+            with suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(listener, _CLOSE_WAIT_SECONDS)
 
     async def _listen_forever(self) -> None:
         from redis.asyncio import Redis
