@@ -209,6 +209,8 @@ class Settings(BaseSettings):
     # Deliveries to one endpoint in flight at once, across all workers: an endpoint that
     # answers slowly or never holds at most this many of the slots above.
     webhook_concurrency_per_endpoint: int = Field(default=4, ge=1, le=1_000)
+    # ...and to all of one account's endpoints together (ten endpoints at one slow host).
+    webhook_concurrency_per_account: int = Field(default=8, ge=1, le=1_000)
     webhooks_max_per_user: int = Field(default=10, ge=1, le=1_000)
     # Targets: https only unless http is allowed (local development, tests); addresses that are
     # not public (private, loopback, link-local, ...) only inside these networks

@@ -608,3 +608,31 @@ async def test_concurrent_claims_never_exceed_an_endpoints_share(
     ):
         batches = await asyncio.gather(*(w.dispatcher.claim(16) for w in (a, b, c, d)))
     assert sum(len(batch) for batch in batches) == 2
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"webhook_concurrency_per_endpoint": 2, "webhook_concurrency_per_account": 3}],
+    indirect=True,
+)
+async def test_one_account_holds_at_most_its_share_over_all_its_endpoints(
+    app: FastAPI, client: httpx.AsyncClient, alice: Account, bob: Account, receiver: Receiver
+) -> None:
+    """Several endpoints of one account (say, all at one slow host) share the account's
+    TASKWELL_WEBHOOK_CONCURRENCY_PER_ACCOUNT slots; another account's go out beside them."""
+    hooks = [await register(client, alice, receiver.url + f"h{i}", ["*"]) for i in range(3)]
+    for hook in hooks:
+        for _ in range(3):
+            await ping(client, alice, hook)
+    other = await register(client, bob, receiver.url + "other", ["*"])
+    await ping(client, bob, other)
+    ctx = app.state.context
+    async with Worker.open(ctx) as first, Worker.open(ctx) as second:
+        claimed = await first.dispatcher.claim(16)
+        mine = [c for c in claimed if str(c.endpoint_id) != other["id"]]
+        assert len(mine) == 3
+        assert max(sum(1 for c in mine if str(c.endpoint_id) == h["id"]) for h in hooks) <= 2
+        assert [str(c.endpoint_id) for c in claimed if c not in mine] == [other["id"]]
+        assert await second.dispatcher.claim(16) == []
+        when = await second.dispatcher.next_due()
+        assert when is None or when > datetime.now(UTC)

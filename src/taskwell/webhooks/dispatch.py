@@ -60,6 +60,7 @@ class Dispatcher:
         self._audit = audit
         self._lease = timedelta(seconds=settings.webhook_lease_seconds)
         self._per_endpoint = settings.webhook_concurrency_per_endpoint
+        self._per_account = settings.webhook_concurrency_per_account
         self._backoff = Backoff(
             settings.webhook_retry_base_seconds, settings.webhook_retry_max_seconds
         )
@@ -70,11 +71,16 @@ class Dispatcher:
     async def claim(self, limit: int) -> list[Claimed]:
         now = utcnow()
         return await self._repo.claim_due(
-            now, now + self._lease, uuid.uuid4(), limit, per_endpoint=self._per_endpoint
+            now,
+            now + self._lease,
+            uuid.uuid4(),
+            limit,
+            per_endpoint=self._per_endpoint,
+            per_account=self._per_account,
         )
 
     async def next_due(self) -> datetime | None:
-        return await self._repo.next_due(utcnow(), self._per_endpoint)
+        return await self._repo.next_due(utcnow(), self._per_endpoint, self._per_account)
 
     async def deliver(self, claimed: Claimed) -> Outcome:
         """One attempt, recorded; never raises for the remote side's failures."""

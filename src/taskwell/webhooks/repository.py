@@ -264,15 +264,17 @@ class WebhookRepository:
         limit: int,
         *,
         per_endpoint: int,
+        per_account: int,
     ) -> list[Claimed]:
         """Take up to `limit` due deliveries of enabled endpoints of active accounts (a
         disabled account's wait, and go when it is enabled again), at most `per_endpoint` in
-        flight per endpoint counting every worker's claims: each is due again at
+        flight per endpoint and `per_account` per account, counting every worker's claims:
+        each is due again at
         `lease_until` unless its outcome is recorded first. PostgreSQL: rows another worker is
-        claiming are skipped, not waited for. Two workers cannot both fill an endpoint's last
-        slot: each picks that endpoint's earliest due deliveries, the same rows, and of rows
-        picked by both only one claim can lock and still find them due. SQLite: writers take
-        turns."""
+        claiming are skipped, not waited for. Two workers cannot both fill an endpoint's (or
+        an account's) last slot: each picks its earliest due deliveries, the same rows, and of
+        rows picked by both only one claim can lock and still find them due. SQLite: writers
+        take turns."""
         leased = sa.and_(_IS_PENDING, _D.c.lease_id.is_not(None), _D.c.next_attempt_at > now)
         busy = (
             sa.select(_D.c.endpoint_id, sa.func.count().label("n"))
@@ -280,12 +282,20 @@ class WebhookRepository:
             .group_by(_D.c.endpoint_id)
             .subquery("busy")
         )
+        busy_account = (
+            sa.select(_E.c.user_id, sa.func.count().label("n"))
+            .select_from(_D.join(_E, _E.c.id == _D.c.endpoint_id))
+            .where(leased)
+            .group_by(_E.c.user_id)
+            .subquery("busy_account")
+        )
         # Each endpoint's earliest due deliveries, as many as it has slots free, so an
-        # endpoint with a long backlog cannot crowd the others out of the batch.
+        # endpoint with a long backlog cannot crowd the others out of the batch...
         ranked = (
             sa.select(
                 _D.c.id,
                 _D.c.next_attempt_at,
+                _E.c.user_id,
                 sa.func.row_number()
                 .over(partition_by=_D.c.endpoint_id, order_by=(_D.c.next_attempt_at, _D.c.id))
                 .label("rank"),
@@ -302,10 +312,29 @@ class WebhookRepository:
             )
             .subquery("ranked")
         )
-        candidates = (
-            sa.select(ranked.c.id)
+        fits = (
+            sa.select(ranked.c.id, ranked.c.next_attempt_at, ranked.c.user_id)
             .where(ranked.c.rank <= ranked.c.free)
-            .order_by(ranked.c.next_attempt_at)
+            .subquery("fits_endpoint")
+        )
+        # ...and of those, each account's earliest, as many as the account has free: one
+        # account's many endpoints (say, ten at one slow host) cannot hold every slot either.
+        by_account = (
+            sa.select(
+                fits.c.id,
+                fits.c.next_attempt_at,
+                sa.func.row_number()
+                .over(partition_by=fits.c.user_id, order_by=(fits.c.next_attempt_at, fits.c.id))
+                .label("rank"),
+                (per_account - sa.func.coalesce(busy_account.c.n, 0)).label("free"),
+            )
+            .outerjoin(busy_account, busy_account.c.user_id == fits.c.user_id)
+            .subquery("by_account")
+        )
+        candidates = (
+            sa.select(by_account.c.id)
+            .where(by_account.c.rank <= by_account.c.free)
+            .order_by(by_account.c.next_attempt_at)
             .limit(limit)
         )
         # Due and pending once more at the lock: a row another worker claimed and committed
@@ -344,16 +373,23 @@ class WebhookRepository:
             )
             return [Claimed(**row) for row in rows.mappings()]
 
-    async def next_due(self, now: datetime, per_endpoint: int) -> datetime | None:
+    async def next_due(self, now: datetime, per_endpoint: int, per_account: int) -> datetime | None:
         """When the earliest pending delivery of an enabled endpoint is due: for an endpoint
-        with a slot free its earliest due delivery, for one at its limit the earliest end of
-        the leases that fill it (an outcome recorded sooner wakes this process's worker; the
-        lease's end is when one held by a dead worker comes free)."""
+        (and account) with a slot free its earliest due delivery, for one at its limit the
+        earliest end of the leases that fill it (an outcome recorded sooner wakes this
+        process's worker; the lease's end is when one held by a dead worker comes free)."""
         busy = (
             sa.select(_D.c.endpoint_id)
             .where(_IS_PENDING, _D.c.lease_id.is_not(None), _D.c.next_attempt_at > now)
             .group_by(_D.c.endpoint_id)
             .having(sa.func.count() >= per_endpoint)
+        )
+        busy_accounts = (
+            sa.select(_E.c.user_id)
+            .select_from(_D.join(_E, _E.c.id == _D.c.endpoint_id))
+            .where(_IS_PENDING, _D.c.lease_id.is_not(None), _D.c.next_attempt_at > now)
+            .group_by(_E.c.user_id)
+            .having(sa.func.count() >= per_account)
         )
         async with self._db.engine.connect() as conn:
             found = await conn.execute(
@@ -364,7 +400,10 @@ class WebhookRepository:
                     _IS_PENDING,
                     _E.c.enabled.is_(True),
                     users.c.is_active.is_(True),
-                    sa.or_(_D.c.endpoint_id.not_in(busy), _D.c.lease_id.is_not(None)),
+                    sa.or_(
+                        sa.and_(_D.c.endpoint_id.not_in(busy), _E.c.user_id.not_in(busy_accounts)),
+                        _D.c.lease_id.is_not(None),
+                    ),
                 )
             )
             value: datetime | None = found.scalar_one_or_none()
