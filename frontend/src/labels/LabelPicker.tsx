@@ -6,6 +6,7 @@ import type { Task } from '../api/types';
 import { useWorkspace } from '../tasks/workspace';
 import { ColorDot } from '../ui/ColorDot';
 import { FormError } from '../ui/Field';
+import { labelNameProblem } from './names';
 
 interface LabelPickerProps {
   task: Task;
@@ -26,6 +27,12 @@ export function LabelPicker({ task, editable, onChange }: LabelPickerProps) {
     event.preventDefault();
     const trimmed = name.trim();
     if (!trimmed) return;
+    // The API would refuse it (422); say why here, without a round trip.
+    const problem = labelNameProblem(trimmed);
+    if (problem) {
+      setError(problem);
+      return;
+    }
     setError(null);
     try {
       const existing = state.labels.find((l) => l.name.toLowerCase() === trimmed.toLowerCase());

@@ -161,6 +161,18 @@ describe('labels, subtasks and comments', () => {
     expect(screen.getByRole('checkbox', { name: 'Errand' })).toBeChecked();
   });
 
+  it('says why a new label name would be refused, without asking the server', async () => {
+    const task = server.seed(makeTask({ title: 'Call bank' }));
+    renderDetail(task.id);
+    await screen.findByRole('checkbox', { name: 'Errand' });
+
+    await userEvent.type(screen.getByRole('textbox', { name: 'New label' }), 'home, garden{Enter}');
+
+    expect(await screen.findByText(/cannot contain a comma/)).toBeInTheDocument();
+    expect(api.calls).not.toContainEqual(expect.objectContaining({ method: 'POST', body: expect.anything() }));
+    expect(server.tasks.get(task.id)!.labels ?? []).toEqual([]);
+  });
+
   it('makes a new label and puts it on the task', async () => {
     const task = server.seed(makeTask({ title: 'Call bank' }));
     renderDetail(task.id);
