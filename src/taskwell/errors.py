@@ -372,14 +372,20 @@ _UNAVAILABLE_TEXT = (
 _CONFLICT_SQLSTATES = ("40P01", "40001")
 
 
+def _driver_errors(exc: sa_exc.DBAPIError) -> list[BaseException]:
+    """The driver's own exception: SQLAlchemy's adapter keeps it as the cause."""
+    return [e for e in (exc.orig, exc.orig.__cause__ if exc.orig is not None else None) if e]
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+    return sqlstate if isinstance(sqlstate, str) else None
+
+
 def _is_conflict(exc: Exception) -> bool:
-    if not isinstance(exc, sa_exc.DBAPIError):
-        return False
-    for error in (exc.orig, exc.orig.__cause__ if exc.orig is not None else None):
-        sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
-        if isinstance(sqlstate, str) and sqlstate in _CONFLICT_SQLSTATES:
-            return True
-    return False
+    return isinstance(exc, sa_exc.DBAPIError) and any(
+        _sqlstate(error) in _CONFLICT_SQLSTATES for error in _driver_errors(exc)
+    )
 
 
 def _is_unavailable(exc: Exception) -> bool:
@@ -388,14 +394,11 @@ def _is_unavailable(exc: Exception) -> bool:
     if isinstance(exc, sa_exc.DBAPIError):
         if exc.connection_invalidated:
             return True
-        # The driver's own exception: SQLAlchemy's adapter keeps it as the cause.
-        for error in (exc.orig, exc.orig.__cause__ if exc.orig is not None else None):
-            if error is None:
-                continue
+        for error in _driver_errors(exc):
             if isinstance(error, ConnectionError | OSError):
                 return True
-            sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
-            if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            sqlstate = _sqlstate(error)
+            if sqlstate is not None and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
                 return True
             text = str(error).lower()
             if any(marker in text for marker in _UNAVAILABLE_TEXT):

@@ -10,13 +10,13 @@ from taskwell.changes import models as change_models
 from taskwell.comments import models as comment_models
 from taskwell.db import idempotency
 from taskwell.db.types import metadata
+from taskwell.labels import mirror
 from taskwell.labels import models as label_models
-from taskwell.labels.mirror import is_mirror_object
 from taskwell.projects import models as project_models
 from taskwell.reminders import models as reminder_models
 from taskwell.search.schema import is_search_object
 from taskwell.tasks import models as task_models
-from taskwell.tasks.text_match import is_text_object
+from taskwell.tasks import text_match
 from taskwell.users import models as user_models
 from taskwell.webhooks import models as webhook_models
 
@@ -39,6 +39,19 @@ __all__ = [
 ]
 
 
+# Made by the migrations on PostgreSQL beside the models' tasks table (labels/mirror.py,
+# tasks/text_match.py).
+_TASK_COLUMNS = frozenset({mirror.COLUMN, text_match.COLUMN})
+_INDEXES = frozenset({mirror.INDEX, text_match.INDEX})
+
+
+def _beside_the_models(_object: Any, name: str | None, type_: str) -> bool:
+    if type_ == "index":
+        return name in _INDEXES
+    table = getattr(getattr(_object, "table", None), "name", None)
+    return type_ == "column" and table == "tasks" and name in _TASK_COLUMNS
+
+
 def include_object(
     _object: Any, name: str | None, type_: str, reflected: bool, _compare_to: Any
 ) -> bool:
@@ -46,10 +59,5 @@ def include_object(
     FTS5 tables and expression indexes; on PostgreSQL the label mirror and the list's
     lower-cased text) is left out of autogenerate."""
     return not (
-        reflected
-        and (
-            is_search_object(name, type_)
-            or is_mirror_object(_object, name, type_)
-            or is_text_object(_object, name, type_)
-        )
+        reflected and (is_search_object(name, type_) or _beside_the_models(_object, name, type_))
     )

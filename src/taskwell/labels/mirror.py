@@ -23,19 +23,8 @@ from sqlalchemy.dialects import postgresql
 
 COLUMN = "label_ids"
 INDEX = "ix_tasks_label_ids"
-FUNCTION = "taskwell_mirror_task_labels"
-TRIGGER = "task_labels_mirror"
 
 
 def label_ids(t: sa.TableClause | sa.Alias) -> sa.ColumnElement[Any]:
     """The mirrored column of `t` (tasks, or an alias of it): PostgreSQL only."""
     return sa.literal_column(f"{t.name}.{COLUMN}", type_=postgresql.ARRAY(sa.Uuid))
-
-
-def is_mirror_object(_object: Any, name: str | None, type_: str) -> bool:
-    """Whether a reflected column or index is the mirror rather than part of the models."""
-    if type_ == "index":
-        return name == INDEX
-    if type_ == "column":
-        return name == COLUMN and getattr(getattr(_object, "table", None), "name", "") == "tasks"
-    return False

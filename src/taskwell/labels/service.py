@@ -18,7 +18,7 @@ from taskwell.errors import Conflict, NotFound, VersionMismatch
 from taskwell.http.conditional import version_etag
 from taskwell.labels.models import labels, task_labels
 from taskwell.settings import Settings
-from taskwell.tasks.models import tasks
+from taskwell.tasks.repository import lock_in_id_order
 from taskwell.users.models import users
 
 
@@ -147,19 +147,11 @@ class LabelService:
         """The label goes, and with it every task's use of it (task_labels cascades)."""
         async with self._db.transaction(reader=owner_id) as conn:
             await self._locked(conn, owner_id, label_id, expected_versions, for_delete=True)
-            if conn.dialect.name == "postgresql":
-                # The cascade into task_labels updates each task carrying the label (their
-                # label_ids, labels/mirror.py). Its tasks are taken first, in id order, the
-                # order bulk changes take theirs, so the two cannot wait on each other.
-                carrying = sa.select(task_labels.c.task_id).where(
-                    task_labels.c.label_id == label_id
-                )
-                await conn.execute(
-                    sa.select(tasks.c.id)
-                    .where(tasks.c.id.in_(carrying))
-                    .order_by(tasks.c.id)
-                    .with_for_update()
-                )
+            # The cascade into task_labels updates each task carrying the label (their
+            # label_ids, labels/mirror.py): its tasks are taken first, in id order.
+            await lock_in_id_order(
+                conn, sa.select(task_labels.c.task_id).where(task_labels.c.label_id == label_id)
+            )
             await conn.execute(sa.delete(_L).where(_L.c.id == label_id))
             # Clients drop it from their tasks' `labels` too.
             await self._feed.record(

@@ -33,7 +33,7 @@ from taskwell.reminders.models import reminders
 from taskwell.tasks.models import MAX_DEPTH, TaskStatus, tasks
 from taskwell.tasks.recurrence import handed_on, moved_by_days
 from taskwell.tasks.schemas import TASK_FIELDS, Task
-from taskwell.tasks.text_match import SEPARATOR, contains
+from taskwell.tasks.text_match import SEPARATOR, contains, in_title_or_description
 from taskwell.users.models import users
 
 SORTABLE: dict[str, sa.Column[Any]] = {
@@ -313,14 +313,12 @@ def _filters(shape: ListShape, dialect: str) -> builtins.list[sa.ColumnElement[b
         where.append(t.c.section_id == sa.bindparam("section_id", type_=sa.Uuid))
     if shape.parent:
         where.append(t.c.parent_id == sa.bindparam("parent_id", type_=sa.Uuid))
-    if shape.text and dialect == "postgresql":
-        where.append(contains(t, sa.bindparam("text", type_=sa.String), shape.text_crosses))
-    elif shape.text:
+    if shape.text:
         pattern = sa.bindparam("text", type_=sa.String)
         where.append(
-            sa.or_(
-                t.c.title.ilike(pattern, escape="\\"), t.c.description.ilike(pattern, escape="\\")
-            )
+            contains(t, pattern, shape.text_crosses)
+            if dialect == "postgresql"
+            else in_title_or_description(t, pattern)
         )
     where += task_filters(
         t,
@@ -402,6 +400,19 @@ def row_to_task(row: Sequence[Any]) -> Task:
     return Task(**{**{n: getattr(task, n) for n in TASK_FIELDS}, "position": float(task.position)})
 
 
+async def lock_in_id_order(
+    conn: AsyncConnection, ids: builtins.list[uuid.UUID] | sa.Select[tuple[uuid.UUID]]
+) -> None:
+    """Hold these tasks' rows (ids, or a query of them), taken in id order: transactions that
+    each take several tasks this way (a bulk change, a label's deletion, whose cascade updates
+    every task carrying it) cannot wait on each other. SQLite: writers take turns already."""
+    if conn.dialect.name == "sqlite" or (isinstance(ids, builtins.list) and not ids):
+        return
+    await conn.execute(
+        sa.select(tasks.c.id).where(tasks.c.id.in_(ids)).order_by(tasks.c.id).with_for_update()
+    )
+
+
 class TaskRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -443,16 +454,7 @@ class TaskRepository:
         await conn.execute(sa.select(tasks.c.id).where(tasks.c.id == task_id).with_for_update())
 
     async def lock_many(self, conn: AsyncConnection, task_ids: Iterable[uuid.UUID]) -> None:
-        """Hold these tasks' rows, taken in id order: two transactions that each take several
-        tasks this way (a bulk change, a label's deletion) cannot wait on each other."""
-        ids = sorted(set(task_ids), key=str)
-        if ids and conn.dialect.name != "sqlite":
-            await conn.execute(
-                sa.select(tasks.c.id)
-                .where(tasks.c.id.in_(ids))
-                .order_by(tasks.c.id)
-                .with_for_update()
-            )
+        await lock_in_id_order(conn, list(set(task_ids)))
 
     async def next_position(self, conn: AsyncConnection, project_id: uuid.UUID) -> float:
         t = tasks

@@ -431,11 +431,10 @@ class TaskService:
             )
         if values.get("status") == TaskStatus.done.value and children is ChildrenOnDone.complete:
             tree = await self._repo.subtree(conn, task_id)
-            completed = await self._repo.complete(conn, tree, now)
-            # Parents first: a recurring subtask hands its own subtasks' rules on before they
-            # would start series of their own under it.
-            depth_first = {child: i for i, child in enumerate(tree)}
-            completed = sorted(completed, key=lambda child: depth_first.get(child, 0))
+            done_now = set(await self._repo.complete(conn, tree, now))
+            # In the tree's order, parents first: a recurring subtask hands its own subtasks'
+            # rules on before they would start series of their own under it.
+            completed = [child for child in tree if child in done_now]
             await self._feed.record(conn, "task", completed, UPSERT, now=now, project_id=moved_to)
             for child in completed:
                 # A recurring subtask completed with its parent goes on to its next occurrence,

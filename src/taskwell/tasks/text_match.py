@@ -22,8 +22,6 @@ schema comparison rely on.
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 
 COLUMN = "match_text"
@@ -42,18 +40,13 @@ def contains(
     """`pattern` (a LIKE pattern, backslash escapes) is in the title or the description of
     the task, ignoring case; `crosses`: the pattern holds SEPARATOR."""
     found = match_text(t).like(sa.func.lower(pattern), escape="\\")
-    if not crosses:
-        return found
-    exact = sa.or_(
+    return sa.and_(found, in_title_or_description(t, pattern)) if crosses else found
+
+
+def in_title_or_description(
+    t: sa.TableClause | sa.Alias, pattern: sa.BindParameter[str]
+) -> sa.ColumnElement[bool]:
+    """The plain test, on any database: `pattern` in the title or the description, any case."""
+    return sa.or_(
         t.c.title.ilike(pattern, escape="\\"), t.c.description.ilike(pattern, escape="\\")
     )
-    return sa.and_(found, exact)
-
-
-def is_text_object(_object: Any, name: str | None, type_: str) -> bool:
-    """Whether a reflected column or index is this one rather than part of the models."""
-    if type_ == "index":
-        return name == INDEX
-    if type_ == "column":
-        return name == COLUMN and getattr(getattr(_object, "table", None), "name", "") == "tasks"
-    return False

@@ -104,6 +104,17 @@ def _endpoint(row: Sequence[Any]) -> Endpoint:
     return Endpoint(**values)
 
 
+def _in_flight(now: datetime, key: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """Deliveries claimed and not yet settled (their lease still runs), counted by `key` (an
+    endpoint's or an account's id): `key`, `n`."""
+    return (
+        sa.select(key.label("key"), sa.func.count().label("n"))
+        .select_from(_D.join(_E, _E.c.id == _D.c.endpoint_id))
+        .where(_IS_PENDING, _D.c.lease_id.is_not(None), _D.c.next_attempt_at > now)
+        .group_by(key)
+    )
+
+
 class WebhookRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -269,26 +280,13 @@ class WebhookRepository:
         """Take up to `limit` due deliveries of enabled endpoints of active accounts (a
         disabled account's wait, and go when it is enabled again), at most `per_endpoint` in
         flight per endpoint and `per_account` per account, counting every worker's claims:
-        each is due again at
-        `lease_until` unless its outcome is recorded first. PostgreSQL: rows another worker is
-        claiming are skipped, not waited for. Two workers cannot both fill an endpoint's (or
-        an account's) last slot: each picks its earliest due deliveries, the same rows, and of
-        rows picked by both only one claim can lock and still find them due. SQLite: writers
-        take turns."""
-        leased = sa.and_(_IS_PENDING, _D.c.lease_id.is_not(None), _D.c.next_attempt_at > now)
-        busy = (
-            sa.select(_D.c.endpoint_id, sa.func.count().label("n"))
-            .where(leased)
-            .group_by(_D.c.endpoint_id)
-            .subquery("busy")
-        )
-        busy_account = (
-            sa.select(_E.c.user_id, sa.func.count().label("n"))
-            .select_from(_D.join(_E, _E.c.id == _D.c.endpoint_id))
-            .where(leased)
-            .group_by(_E.c.user_id)
-            .subquery("busy_account")
-        )
+        each is due again at `lease_until` unless its outcome is recorded first. PostgreSQL:
+        rows another worker is claiming are skipped, not waited for. Two workers cannot both
+        fill an endpoint's (or an account's) last slot: each picks its earliest due
+        deliveries, the same rows, and of rows picked by both only one claim can lock and
+        still find them due. SQLite: writers take turns."""
+        busy = _in_flight(now, _D.c.endpoint_id).subquery("busy")
+        busy_account = _in_flight(now, _E.c.user_id).subquery("busy_account")
         # Each endpoint's earliest due deliveries, as many as it has slots free, so an
         # endpoint with a long backlog cannot crowd the others out of the batch...
         ranked = (
@@ -303,7 +301,7 @@ class WebhookRepository:
             )
             .join(_E, _E.c.id == _D.c.endpoint_id)
             .join(users, users.c.id == _E.c.user_id)
-            .outerjoin(busy, busy.c.endpoint_id == _D.c.endpoint_id)
+            .outerjoin(busy, busy.c.key == _D.c.endpoint_id)
             .where(
                 _IS_PENDING,
                 _D.c.next_attempt_at <= now,
@@ -328,7 +326,7 @@ class WebhookRepository:
                 .label("rank"),
                 (per_account - sa.func.coalesce(busy_account.c.n, 0)).label("free"),
             )
-            .outerjoin(busy_account, busy_account.c.user_id == fits.c.user_id)
+            .outerjoin(busy_account, busy_account.c.key == fits.c.user_id)
             .subquery("by_account")
         )
         candidates = (
@@ -378,19 +376,10 @@ class WebhookRepository:
         (and account) with a slot free its earliest due delivery, for one at its limit the
         earliest end of the leases that fill it (an outcome recorded sooner wakes this
         process's worker; the lease's end is when one held by a dead worker comes free)."""
-        busy = (
-            sa.select(_D.c.endpoint_id)
-            .where(_IS_PENDING, _D.c.lease_id.is_not(None), _D.c.next_attempt_at > now)
-            .group_by(_D.c.endpoint_id)
-            .having(sa.func.count() >= per_endpoint)
-        )
-        busy_accounts = (
-            sa.select(_E.c.user_id)
-            .select_from(_D.join(_E, _E.c.id == _D.c.endpoint_id))
-            .where(_IS_PENDING, _D.c.lease_id.is_not(None), _D.c.next_attempt_at > now)
-            .group_by(_E.c.user_id)
-            .having(sa.func.count() >= per_account)
-        )
+        endpoints = _in_flight(now, _D.c.endpoint_id).subquery("endpoints")
+        busy = sa.select(endpoints.c.key).where(endpoints.c.n >= per_endpoint)
+        accounts = _in_flight(now, _E.c.user_id).subquery("accounts")
+        busy_accounts = sa.select(accounts.c.key).where(accounts.c.n >= per_account)
         async with self._db.engine.connect() as conn:
             found = await conn.execute(
                 sa.select(sa.func.min(_D.c.next_attempt_at))
