@@ -13,7 +13,6 @@ import stat
 import subprocess
 import sys
 import textwrap
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from taskwell.app import create_app
 from taskwell.backup import BackupError
@@ -32,6 +30,7 @@ from taskwell.db.engine import make_engine
 from taskwell.db.schema import metadata
 from taskwell.settings import Settings
 from tests.conftest import PG_URL, RATE_LIMIT_GROUPS, STRONG_PASSWORD
+from tests.support.scratch import scratch_database
 
 
 def _run(
@@ -64,17 +63,6 @@ def _failed(result: subprocess.CompletedProcess[str]) -> str:
     return result.stderr
 
 
-async def _admin(statement: str) -> None:
-    # The server's maintenance database, never the test URL's own.
-    engine = create_async_engine(sa.make_url(PG_URL).set(database="postgres"))
-    try:
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(sa.text(statement))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database migrated to head: a file, or a scratch PostgreSQL database."""
@@ -85,14 +73,9 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     if not PG_URL:
         pytest.skip("TASKWELL_TEST_DATABASE_URL is not set")
-    name = f"tw_h6_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        scratch = sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with scratch_database("tw_h6_") as scratch:
         migrate.upgrade(Settings(env="test", database_url=scratch))
         yield scratch
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _settings(url: str) -> Settings:

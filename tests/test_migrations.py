@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from taskwell.db import migrate
 from taskwell.db.engine import make_engine
@@ -18,25 +17,7 @@ from taskwell.db.schema import include_object, metadata
 from taskwell.search.schema import is_search_object
 from taskwell.settings import Settings
 from tests.conftest import PG_URL
-
-
-def _pg_scratch_database() -> Iterator[str]:
-    name = f"taskwell_migr_{uuid.uuid4().hex[:12]}"
-    admin_url = sa.make_url(PG_URL)
-
-    async def run(statement: str) -> None:
-        engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(sa.text(statement))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+from tests.support.scratch import scratch_database
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -46,7 +27,8 @@ def scratch_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     elif not PG_URL:
         pytest.skip("TASKWELL_TEST_DATABASE_URL is not set")
     else:
-        yield from _pg_scratch_database()
+        with scratch_database("taskwell_migr_") as url:
+            yield url
 
 
 async def _tables(url: str) -> set[str]:

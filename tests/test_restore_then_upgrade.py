@@ -3,43 +3,26 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from taskwell.db import migrate
 from taskwell.settings import Settings
 from tests.conftest import PG_URL
-
-
-async def _admin(statement: str) -> None:
-    engine = create_async_engine(sa.make_url(PG_URL).set(database="postgres"))
-    try:
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(sa.text(statement))
-    finally:
-        await engine.dispose()
+from tests.support.scratch import scratch_database
 
 
 @pytest.fixture
 def scratch() -> Iterator[str]:
     if not PG_URL:
         pytest.skip("TASKWELL_TEST_DATABASE_URL is not set")
-    name = f"tw_restore_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_database("tw_restore_") as url:
+        yield url
 
 
 def _run(args: list[str], cwd: Path, url: str) -> subprocess.CompletedProcess[str]:

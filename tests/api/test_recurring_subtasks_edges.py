@@ -7,28 +7,9 @@ from typing import Any
 
 import httpx
 
+from tests.api.test_recurring_subtasks import TASKS, _children, _get, _ok, _task
 from tests.conftest import Account
 from tests.support.sharing import make_project
-
-API = "/api/v1"
-TASKS = f"{API}/tasks"
-
-
-async def _ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json() if response.content else None
-
-
-async def _task(client: httpx.AsyncClient, who: Account, **fields: Any) -> dict[str, Any]:
-    body: dict[str, Any] = await _ok(
-        await client.post(TASKS, json=fields, headers=who.headers), 201
-    )
-    return body
-
-
-async def _get(client: httpx.AsyncClient, who: Account, task_id: str) -> dict[str, Any]:
-    body: dict[str, Any] = await _ok(await client.get(f"{TASKS}/{task_id}", headers=who.headers))
-    return body
 
 
 async def _patch(
@@ -38,14 +19,6 @@ async def _patch(
         await client.patch(f"{TASKS}/{task_id}", json=fields, headers=who.headers)
     )
     return body
-
-
-async def _children(client: httpx.AsyncClient, who: Account, parent: str) -> list[dict[str, Any]]:
-    body = await _ok(
-        await client.get(TASKS, params={"parent_id": parent, "limit": 200}, headers=who.headers)
-    )
-    items: list[dict[str, Any]] = body["items"]
-    return sorted(items, key=lambda t: t["position"])
 
 
 async def test_a_recurring_subtask_done_on_its_own_comes_back_once_not_once_per_occurrence(
