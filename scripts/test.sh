@@ -23,7 +23,7 @@ fi
 # Test files are spread over TASKWELL_TEST_WORKERS processes (pytest-xdist, whole files per
 # worker; 0 runs them all in this one). Each worker has a PostgreSQL database, a Redis
 # database and a slice of the loopback ports of its own (tests/workers.py).
-workers="${TASKWELL_TEST_WORKERS:-3}"
+workers="${TASKWELL_TEST_WORKERS:-2}"
 set +e
 .venv/bin/pytest -n "$workers" --dist loadfile "$@"
 status=$?
