@@ -11,6 +11,14 @@ drain is over, uvicorn's own shutdown runs. Set the drain longer than the balanc
 keep-alive timeout to its instances (nginx: upstream keepalive_timeout, 4 s in deploy/nginx):
 by then every connection to the instance has either carried a last request or been closed by
 the balancer. A second SIGTERM, or SIGINT (Ctrl-C), stops at once.
+
+The drain ends by closing the listening socket, and uvicorn's shutdown follows
+`LISTENER_CLOSED_GRACE_SECONDS` later. uvicorn's shutdown alone closes the listener and, in the
+same step, every connection that has no request yet: a connection the balancer has just opened
+and is writing its request into is closed under it, and a POST or PATCH sent that way is lost
+as a 502 (tests/faults saw it). With the listener closed first, a new connection is refused (a
+balancer retries that elsewhere, whatever the method) while the requests already on their way
+arrive and are answered.
 """
 
 from __future__ import annotations
@@ -24,6 +32,11 @@ from types import FrameType
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("taskwell.drain")
+
+# From closing the listener to uvicorn's shutdown: long enough for a request already written
+# into an accepted connection to arrive (loopback or LAN: milliseconds), short enough not to
+# matter to whoever waits for the stop.
+LISTENER_CLOSED_GRACE_SECONDS = 1.0
 
 
 class Drain:
@@ -89,6 +102,17 @@ class Drain:
             self.draining = True
             log.info("draining before shutdown", extra={"seconds": self.seconds})
             loop.call_soon_threadsafe(self._stopping)
-            loop.call_soon_threadsafe(loop.call_later, self.seconds, stop, signum, None)
+            loop.call_soon_threadsafe(loop.call_later, self.seconds, self._end, stop, signum)
 
         signal.signal(signal.SIGTERM, on_sigterm)
+
+    def _end(self, stop: Callable[[int, FrameType | None], object], signum: int) -> None:
+        """The drain is over: stop accepting, then let the server shut down a moment later."""
+        # The handler is uvicorn's Server.handle_exit; its server holds the listeners (in a
+        # worker of several, this process's handle on the shared socket: the others accept on).
+        listeners = getattr(getattr(stop, "__self__", None), "servers", None) or []
+        for listener in listeners:
+            listener.close()
+        log.info("no longer accepting connections", extra={"listeners": len(listeners)})
+        grace = LISTENER_CLOSED_GRACE_SECONDS if listeners else 0.0
+        asyncio.get_running_loop().call_later(grace, stop, signum, None)

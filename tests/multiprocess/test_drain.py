@@ -5,6 +5,7 @@ each connection after its response, reports not ready, and only then stops (src/
 from __future__ import annotations
 
 import signal
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -59,6 +60,52 @@ def test_sigterm_drains_then_stops(tmp_path: Path) -> None:
         assert time.monotonic() - sent >= DRAIN - 0.5  # served on through the drain
     finally:
         app.stop()
+
+
+def test_the_drain_ends_refusing_new_connections_while_opened_ones_are_answered(
+    tmp_path: Path,
+) -> None:
+    """The end of the drain: a connection a balancer has just opened, its request not yet
+    written, still gets an answer; only new connections are refused (retried elsewhere)."""
+    app = _app(tmp_path, TASKWELL_SHUTDOWN_DRAIN_SECONDS=str(DRAIN))
+    assert app.process is not None
+    address = ("127.0.0.1", app.port)
+    try:
+        with socket.create_connection(address, timeout=5.0) as opened:
+            app.process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + DRAIN + 10
+            while not _refused(address):  # accepted (and closed) through the drain
+                assert time.monotonic() < deadline, "still accepting long after the drain"
+                time.sleep(0.02)
+            assert app.process.poll() is None
+
+            opened.sendall(b"GET /healthz HTTP/1.1\r\nHost: taskwell\r\n\r\n")
+            answer = _read_all(opened)
+        head = answer.split(b"\r\n\r\n", 1)[0].lower()
+        assert head.startswith(b"http/1.1 200"), answer[:200]
+        assert b"connection: close" in head
+        app.process.wait(timeout=15)
+    finally:
+        app.stop()
+
+
+def _refused(address: tuple[str, int]) -> bool:
+    try:
+        socket.create_connection(address, timeout=1.0).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    """Until the server closes the connection (bounded)."""
+    chunks = []
+    for _ in range(1_000):
+        chunk = sock.recv(65_536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def test_without_a_drain_sigterm_stops_at_once(tmp_path: Path) -> None:
