@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from tests.api.test_activity import activity
 from tests.api.test_recurring_subtasks import TASKS, _children, _get, _ok, _task
 from tests.conftest import Account
 from tests.support.sharing import make_project
@@ -193,3 +194,35 @@ async def test_a_handed_over_rule_past_its_until_ends_the_series(
     [copy] = await _children(client, alice, done["next_occurrence_id"])
     assert copy["due_date"] == "2027-01-02"
     assert copy["recurrence"] is None
+
+
+async def test_a_subtask_that_hands_its_rule_on_says_so_in_its_activity(
+    client: httpx.AsyncClient, alice: Account
+) -> None:
+    """The original loses its rule to its copy under the parent's next occurrence: its history
+    tells where the series went, as every other change of a task does."""
+    parent = await _task(
+        client, alice, title="week", due_date="2026-12-07", recurrence="FREQ=WEEKLY"
+    )
+    child = await _task(
+        client,
+        alice,
+        title="stretch",
+        parent_id=parent["id"],
+        due_date="2026-12-07",
+        recurrence="FREQ=DAILY",
+    )
+
+    following = (await _patch(client, alice, parent["id"], status="done"))["next_occurrence_id"]
+
+    [copy] = await _children(client, alice, following)
+    assert copy["recurrence"] == "FREQ=DAILY"
+    entries = (await activity(client, alice, child["id"]))["items"]
+    handed = [e for e in entries if "next_occurrence_id" in e["changes"]]
+    assert [(e["action"], e["changes"]) for e in handed] == [
+        (
+            "updated",
+            {"recurrence": ["FREQ=DAILY", None], "next_occurrence_id": [None, copy["id"]]},
+        )
+    ]
+    assert {e["action"] for e in entries} == {"created", "updated", "completed"}

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
@@ -405,12 +405,30 @@ async def lock_in_id_order(
 ) -> None:
     """Hold these tasks' rows (ids, or a query of them), taken in id order: transactions that
     each take several tasks this way (a bulk change, a label's deletion, whose cascade updates
-    every task carrying it) cannot wait on each other. SQLite: writers take turns already."""
+    every task carrying it) cannot wait on each other. SQLite: writers take turns already.
+    FOR NO KEY UPDATE, the lock an UPDATE takes (as TaskRepository.lock)."""
     if conn.dialect.name == "sqlite" or (isinstance(ids, builtins.list) and not ids):
         return
     await conn.execute(
-        sa.select(tasks.c.id).where(tasks.c.id.in_(ids)).order_by(tasks.c.id).with_for_update()
+        sa.select(tasks.c.id)
+        .where(tasks.c.id.in_(ids))
+        .order_by(tasks.c.id)
+        .with_for_update(key_share=True)
     )
+
+
+class HandedOver(NamedTuple):
+    """A recurring subtask whose rule went on to its copy under the next occurrence."""
+
+    original: uuid.UUID
+    copy: uuid.UUID
+    rule: str
+
+
+# Locking a subtree, then reading it again: what committed while the locks were awaited (a
+# subtask's next occurrence) is locked in the next round. Each round only follows a change
+# that committed meanwhile; 3 is plenty, and what is left unlocked is read as committed.
+_SUBTREE_LOCK_ROUNDS = 3
 
 
 class TaskRepository:
@@ -450,8 +468,16 @@ class TaskRepository:
 
     async def lock(self, conn: AsyncConnection, task_id: uuid.UUID) -> None:
         """Hold the task's row until the transaction ends, so a read-check-write patch sees
-        the version it writes over (SQLite: writers are already one at a time)."""
-        await conn.execute(sa.select(tasks.c.id).where(tasks.c.id == task_id).with_for_update())
+        the version it writes over (SQLite: writers are already one at a time).
+
+        FOR NO KEY UPDATE, the lock the UPDATE itself takes: rows that only refer to the task
+        (a subtask's next occurrence inserted under it, a comment, a label) wait for nothing.
+        FOR UPDATE would make them wait, and a transaction holding the task while it waits for
+        one of its subtasks, held by one that inserts under the task, would deadlock
+        (tests/api/test_recurring_subtask_concurrency.py)."""
+        await conn.execute(
+            sa.select(tasks.c.id).where(tasks.c.id == task_id).with_for_update(key_share=True)
+        )
 
     async def lock_many(self, conn: AsyncConnection, task_ids: Iterable[uuid.UUID]) -> None:
         await lock_in_id_order(conn, list(set(task_ids)))
@@ -810,7 +836,7 @@ class TaskRepository:
         done: bool,
         actor_id: uuid.UUID,
         now: datetime,
-    ) -> tuple[builtins.list[tuple[uuid.UUID, uuid.UUID]], builtins.list[uuid.UUID]]:
+    ) -> tuple[builtins.list[tuple[uuid.UUID, uuid.UUID]], builtins.list[HandedOver]]:
         """Open copies of the source task's subtasks (the whole live tree, its shape kept) under
         the target: the next occurrence of a recurring task gets its checklist again. Each
         copy keeps what the subtask had (everyone's labels, relative reminders), its due and
@@ -819,7 +845,7 @@ class TaskRepository:
         left open keeps its rule, and its copy has none, so no series runs twice. (copy,
         original) of each, parents first; and the originals that handed their rule on."""
         t = tasks
-        live = await self.subtree(conn, source_id)
+        live = await self._locked_subtree(conn, source_id)
         if not live:
             return [], []
         rows = (await conn.execute(sa.select(t).where(t.c.id.in_(live)))).mappings().all()
@@ -830,7 +856,7 @@ class TaskRepository:
             if row["next_occurrence_id"] is None:
                 children.setdefault(row["parent_id"], []).append(row)
         copies: builtins.list[tuple[uuid.UUID, uuid.UUID]] = []
-        handed_over: builtins.list[uuid.UUID] = []
+        handed_over: builtins.list[HandedOver] = []
         new_ids = {source_id: target_id}
         # Parents first; a subtask under a trashed one is not reached, so not copied.
         level = [source_id]
@@ -856,7 +882,7 @@ class TaskRepository:
                         now=now,
                     )
                     if hands_over:
-                        handed_over.append(row["id"])
+                        handed_over.append(HandedOver(row["id"], copy_id, row["recurrence"]))
                         await conn.execute(
                             sa.update(t)
                             .where(t.c.id == row["id"])
@@ -869,6 +895,24 @@ class TaskRepository:
                         )
             level = following
         return copies, handed_over
+
+    async def _locked_subtree(
+        self, conn: AsyncConnection, root_id: uuid.UUID
+    ) -> builtins.list[uuid.UUID]:
+        """The live subtree, its rows held: a subtask completed meanwhile by another request
+        is read as it committed (done, with its next occurrence, which is then in the tree
+        too), never copied from a state that request is overwriting."""
+        live = await self.subtree(conn, root_id)
+        if conn.dialect.name == "sqlite":  # one writer at a time: nothing commits meanwhile
+            return live
+        held: set[uuid.UUID] = set()
+        for _ in range(_SUBTREE_LOCK_ROUNDS):
+            if held.issuperset(live):
+                return live
+            await lock_in_id_order(conn, [i for i in live if i not in held])
+            held.update(live)
+            live = await self.subtree(conn, root_id)  # with what committed while we waited
+        return live
 
     async def _insert_copy(
         self,

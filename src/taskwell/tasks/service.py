@@ -626,7 +626,7 @@ class TaskService:
         copies, handed_over = await self._repo.copy_subtasks(
             conn, task_id, next_id, days=days, done=subtasks_done, actor_id=user_id, now=now
         )
-        changed = [c for c, _ in copies] + handed_over
+        changed = [c for c, _ in copies] + [h.original for h in handed_over]
         if changed:
             await self._feed.record(
                 conn, "task", changed, UPSERT, now=now, project_id=done.project_id
@@ -638,6 +638,18 @@ class TaskService:
                 actor_id=user_id,
                 action="created",
                 changes={"recurrence_of": [None, str(original)]},
+                now=now,
+            )
+        for handed in handed_over:
+            await self._activity.record(
+                conn,
+                task_id=handed.original,
+                actor_id=user_id,
+                action="updated",
+                changes={
+                    "recurrence": [handed.rule, None],
+                    "next_occurrence_id": [None, str(handed.copy)],
+                },
                 now=now,
             )
         return next_id
