@@ -5,11 +5,24 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .components import App, Nginx, PgBouncer, Primary, Redis, Replica, Server, Worker
 from .config import REPO, ClusterConfig
-from .processes import ClusterError, alive, children, environment, listening, run, wait_until
+from .processes import (
+    ClusterError,
+    children,
+    environment,
+    identities,
+    listening,
+    run,
+    still_running,
+    wait_until,
+)
+
+# How long `down` waits for a stopped part's last process (a worker, a backend) to end.
+LEFTOVER_WAIT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -101,14 +114,14 @@ class Cluster:
         """Stop everything, newest first, and check that no process or port is left."""
         # Each part's own pid and its children's (nginx workers, PostgreSQL backends).
         pids = [pid for c in self.components if (pid := c.pid()) is not None]
-        pids += [child for pid in pids for child in children(pid)]
+        processes = identities([*pids, *(child for pid in pids for child in children(pid))])
         errors = []
         for component in reversed(self.components):
             try:
                 component.stop()
             except ClusterError as exc:
                 errors.append(str(exc))
-        leftovers = self.leftovers(pids)
+        leftovers = self.leftovers(processes)
         if leftovers:
             errors.append("still running after down: " + ", ".join(leftovers))
         if errors:
@@ -116,9 +129,14 @@ class Cluster:
         if purge:
             shutil.rmtree(self.config.state_dir)
 
-    def leftovers(self, pids: list[int]) -> list[str]:
-        """What survives: any process among `pids` and any port of the cluster still open."""
-        found = [f"pid {pid}" for pid in pids if alive(pid)]
+    def leftovers(self, processes: Mapping[int, str]) -> list[str]:
+        """What survives: any of `processes` (processes.identities) still running a moment
+        after the stop (a child's exit can trail its parent's), and any port of the cluster
+        still open."""
+        deadline = time.monotonic() + LEFTOVER_WAIT_SECONDS
+        while (running := still_running(processes)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        found = [f"pid {pid}" for pid in running]
         found += [f"port {port}" for port in self.config.all_ports if listening(port)]
         return found
 

@@ -13,7 +13,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +121,30 @@ def alive(pid: int) -> bool:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
         return state != "Z"
     return True
+
+
+def identities(pids: Iterable[int]) -> dict[int, str]:
+    """Each running pid with its start time (clock ticks after boot): a pid can be given to a
+    new process once the old one is gone, so the pair, not the number, names a process."""
+    found = {}
+    for pid in pids:
+        started = _start_time(pid)
+        if started is not None:
+            found[pid] = started
+    return found
+
+
+def still_running(processes: Mapping[int, str]) -> list[int]:
+    """Those of `processes` (from `identities`) that are still the same process, running."""
+    return [pid for pid, started in processes.items() if alive(pid) and _start_time(pid) == started]
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return fields[19]  # field 22 of proc_pid_stat(5); the split starts at field 3
 
 
 def reap(pid: int) -> None:

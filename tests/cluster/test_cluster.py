@@ -24,7 +24,7 @@ import asyncpg
 import pytest
 
 from scripts.cluster_lib import Cluster, ClusterConfig
-from scripts.cluster_lib.processes import children
+from scripts.cluster_lib.processes import children, identities
 from tests.cluster.support import (
     client,
     free_base_port,
@@ -223,7 +223,7 @@ def test_an_unknown_component_is_refused(deployment: Deployment) -> None:
 def test_down_leaves_no_process_and_no_port(deployment: Deployment) -> None:
     cluster = Cluster(deployment.config)
     pids = [row["pid"] for row in deployment.status().values()]
-    pids += [child for pid in pids for child in children(pid)]  # workers, backends
+    processes = identities([*pids, *(child for pid in pids for child in children(pid))])
 
     down = deployment.cli("down")
     again = deployment.cli("down")
@@ -231,6 +231,6 @@ def test_down_leaves_no_process_and_no_port(deployment: Deployment) -> None:
 
     assert down.returncode == 0, down.stderr
     assert again.returncode == 0, again.stderr  # nothing to stop is fine too
-    assert cluster.leftovers(pids) == []
+    assert cluster.leftovers(processes) == []
     assert status.returncode == 3
     print(f"\nmeasured: up from nothing took {deployment.up_seconds:.1f} s")
