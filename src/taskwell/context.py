@@ -103,6 +103,7 @@ class AppContext:
                     await context.wakeups.close()
                     if context.cache is not None:
                         await context.cache.close()
+                    context.webhook_guard.close()
             finally:
                 await db.dispose()
         finally:
@@ -175,6 +176,7 @@ class AppContext:
             allow_http=settings.webhook_allow_http,
             allowed_networks=settings.webhook_networks,
             resolve_timeout=settings.webhook_connect_timeout_seconds,
+            resolver_threads=settings.webhook_resolver_threads,
         )
         auth.on_register(projects.create_inbox)
         return cls(

@@ -221,6 +221,10 @@ class Settings(BaseSettings):
     # most of an answer read. A claimed delivery whose worker dies is due again after the lease.
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     webhook_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    # Threads for looking up webhook host names (at registration and before each attempt),
+    # apart from every other thread: a lookup that hangs holds one until the system resolver
+    # gives up, whatever the timeout above (webhooks/ssrf.py).
+    webhook_resolver_threads: int = Field(default=4, ge=1, le=64)
     webhook_max_response_bytes: int = Field(default=16_384, ge=0, le=10_485_760)
     webhook_lease_seconds: float = Field(default=60.0, gt=0, le=3_600)
     # Retries: base * 2^(attempt-1) seconds, +-25% jitter, capped; a delivery that failed this

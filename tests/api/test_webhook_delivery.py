@@ -9,6 +9,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -72,7 +73,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     table: dict[str, list[str]] = {}
 
-    async def resolve(host: str, port: int) -> list[str]:
+    async def resolve(host: str, port: int, executor: Executor | None = None) -> list[str]:
         if host not in table:
             raise OSError("no such host")
         return table[host]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any
 
 import httpx
@@ -48,12 +49,12 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     table: dict[str, list[str]] = {"hooks.example.com": [PUBLIC], "internal.example": ["10.1.2.3"]}
     real = ssrf.resolve_host
 
-    async def resolve(host: str, port: int) -> list[str]:
+    async def resolve(host: str, port: int, executor: Executor | None = None) -> list[str]:
         if host in table:
             return table[host]
         if host.endswith(".invalid"):  # RFC 6761: never resolves; no need to ask
             raise OSError("no such host")
-        return await real(host, port)
+        return await real(host, port, executor)
 
     monkeypatch.setattr(ssrf, "resolve_host", resolve)
     return table

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import os
+import socket
+import threading
+from typing import Any
 
 import pytest
 
@@ -133,3 +138,34 @@ async def test_the_connection_goes_to_the_vetted_address_under_the_urls_name() -
     assert str(target.connect_url()) == "https://93.184.215.14/in?x=1"
     assert target.host_header() == "hooks.example.com"
     assert not target.is_literal
+
+
+async def test_lookups_that_hang_hold_only_threads_of_their_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The system resolver cannot be interrupted: a lookup that hangs keeps its thread after
+    the guard has given up on it. More of them than the event loop's default pool has threads
+    (min(32, cores + 4)) must leave that pool free for everything else (avatars, imports)."""
+    release = threading.Event()
+
+    def hanging(*_args: Any, **_kwargs: Any) -> Any:
+        release.wait(10)  # bounded: released at the end of the test
+        raise OSError("the resolver gave up")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    hung = TargetGuard(
+        allow_http=False, allowed_networks=(), resolve_timeout=0.2, resolver_threads=2
+    )
+    try:
+        many = min(32, (os.cpu_count() or 1) + 4) + 2
+        answers = await asyncio.gather(
+            *(hung.vet(f"https://h{i}.example.com/") for i in range(many)),
+            return_exceptions=True,
+        )
+        assert {a.code if isinstance(a, TargetRefused) else repr(a) for a in answers} == {
+            "unresolvable"
+        }
+        assert await asyncio.wait_for(asyncio.to_thread(lambda: "free"), 2.0) == "free"
+    finally:
+        release.set()
+        hung.close()

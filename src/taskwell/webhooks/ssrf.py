@@ -8,10 +8,12 @@ check and the connection (DNS rebinding) cannot point a delivery at the inside.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import re
 import socket
 from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
@@ -60,9 +62,11 @@ class Target:
         return host if self.port == default else f"{host}:{self.port}"
 
 
-async def resolve_host(host: str, port: int) -> list[str]:
-    """Every address the system resolver gives for host (tests replace this function)."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+async def resolve_host(host: str, port: int, executor: Executor | None = None) -> list[str]:
+    """Every address the system resolver gives for host, looked up in `executor`'s threads
+    (tests replace this function)."""
+    lookup = functools.partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    infos = await asyncio.get_running_loop().run_in_executor(executor, lookup)
     return [str(info[4][0]) for info in infos]
 
 
@@ -117,12 +121,25 @@ class TargetGuard:
         allow_http: bool,
         allowed_networks: Iterable[Network],
         resolve_timeout: float,
+        resolver_threads: int = 4,
         resolver: Resolver | None = None,
     ) -> None:
         self._schemes = ("https", "http") if allow_http else ("https",)
         self._allowed = tuple(allowed_networks)
         self._timeout = resolve_timeout
         self._resolver = resolver
+        # Lookups get threads of their own. The system resolver cannot be interrupted: a name
+        # whose servers never answer (down, or made to hang on purpose by whoever registers
+        # the URL) holds its thread past `resolve_timeout`, until the resolver gives up. In
+        # the event loop's default pool those would be the threads avatars and imports wait
+        # for; here, at worst, lookups wait for lookups, and time out.
+        self._pool = ThreadPoolExecutor(
+            max_workers=resolver_threads, thread_name_prefix="taskwell-dns"
+        )
+
+    def close(self) -> None:
+        """Stop the lookup threads (a hung lookup ends on its own, its answer unread)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def parse(self, text: str) -> tuple[httpx.URL, str, int]:
         """The URL, its host (ASCII) and port, if its form is acceptable."""
@@ -159,7 +176,7 @@ class TargetGuard:
         if literal is not None:
             addresses: list[Address] = [literal]
         else:
-            resolver = self._resolver or resolve_host
+            resolver = self._resolver or functools.partial(resolve_host, executor=self._pool)
             try:
                 async with asyncio.timeout(self._timeout):
                     found = await resolver(host.rstrip("."), port)
