@@ -99,6 +99,11 @@ def _ssl_context(settings: Settings) -> ssl.SSLContext | bool:
     return context
 
 
+# The execution option that marks a SQLite connection's transactions as writes (BEGIN
+# IMMEDIATE); without it a transaction begins deferred, as a read.
+SQLITE_WRITER = "taskwell_sqlite_writer"
+
+
 def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
@@ -122,7 +127,14 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writer (Database.transaction, migrations) takes the write lock at BEGIN, queueing
+        # on the busy timeout. Anything else only reads: a deferred BEGIN gives it its
+        # snapshot and, in WAL mode, no lock a writer waits for. Reads that took the write
+        # lock too (the event stream's pages, the worker's polls, access checks) queued with
+        # the writers, and on a busy machine a write could wait out the busy timeout behind
+        # them (a 503; tests/db/test_sqlite_locking.py).
+        immediate = conn.get_execution_options().get(SQLITE_WRITER, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _instrument_pool(engine: AsyncEngine, settings: Settings, reads: ReadPool | None) -> None:
@@ -179,6 +191,8 @@ class Database:
         self.engine = engine
         self.dialect = engine.dialect
         self.is_sqlite = engine.dialect.name == "sqlite"
+        # The same pool; its transactions are writes (on SQLite: BEGIN IMMEDIATE).
+        self._writer = engine.execution_options(**{SQLITE_WRITER: True})
         self._reads = reads
         self.replicas = replicas
         self._read_duration = DB_DURATION.labels("read")
@@ -216,7 +230,7 @@ class Database:
         it has committed (with replicas: they use the primary until a replica has replayed it)."""
         started = time.perf_counter()
         try:
-            async with self.engine.begin() as conn:
+            async with self._writer.begin() as conn:
                 yield conn
         finally:
             self._transaction_duration.observe(time.perf_counter() - started)

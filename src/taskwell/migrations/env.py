@@ -7,7 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from taskwell.db.engine import make_engine
+from taskwell.db.engine import SQLITE_WRITER, make_engine
 from taskwell.db.schema import include_object, metadata
 from taskwell.settings import Settings
 
@@ -70,6 +70,7 @@ async def _run_online() -> None:
     engine = make_engine(_settings())
     try:
         async with engine.connect() as connection:
+            await connection.execution_options(**{SQLITE_WRITER: True})
             await connection.run_sync(_run)
             await connection.commit()
     finally:
