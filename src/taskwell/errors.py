@@ -406,6 +406,12 @@ def _is_unavailable(exc: Exception) -> bool:
     return False
 
 
+def is_transient_database_error(exc: BaseException) -> bool:
+    """A database error that answers 503 (unreachable, locked, or a conflict with another
+    transaction): nothing is wrong with the request, and trying again later may succeed."""
+    return isinstance(exc, Exception) and (_is_conflict(exc) or _is_unavailable(exc))
+
+
 async def _on_database_error(request: Request, exc: Exception) -> Response:
     if _is_conflict(exc):
         log.warning(

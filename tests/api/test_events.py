@@ -336,3 +336,35 @@ async def test_a_change_held_back_by_a_running_transaction_comes_when_it_ends(
             await asyncio.sleep(0.3)
             await blocker.rollback()
         await _changes(reader, _is("task", created["id"]))
+
+
+async def test_the_database_away_mid_stream_ends_the_stream_cleanly(
+    app: FastAPI, client: httpx.AsyncClient, alice: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After the status line there is no 503 to give: the stream ends, properly, and the
+    client reconnects from its Last-Event-ID (nothing is lost); no error is logged."""
+    sync = app.state.context.sync
+    real_page = sync.page
+    away = False
+
+    async def page(*args: Any, **kwargs: Any) -> Any:
+        if away:
+            raise sa.exc.OperationalError("SELECT", {}, ConnectionError("the database is away"))
+        return await real_page(*args, **kwargs)
+
+    sync.page = page
+    try:
+        async with serve(app) as live, open_events(live, alice.headers) as reader:
+            ready = await reader.until("ready")
+            away = True
+            made = await make_project(client, alice)  # wakes the stream
+            assert await reader.ended(PUSHED_WITHIN)
+            away = False
+            assert ready.id is not None
+            async with open_events(live, {**alice.headers, "Last-Event-ID": ready.id}) as again:
+                change = await _changes(again, _is("project", made))
+    finally:
+        sync.page = real_page
+    assert change["data"]["name"] == "Garden"
+    assert "event stream ended: the database is unavailable" in caplog.text
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]

@@ -17,18 +17,21 @@ Events:
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import aclosing, contextmanager
 from typing import Any
 
 from taskwell.changes.feed import SyncExpired
 from taskwell.changes.service import SyncService
-from taskwell.errors import DomainError, InvalidCursor
+from taskwell.errors import DomainError, InvalidCursor, is_transient_database_error
 from taskwell.events.wakeups import Wakeups
 from taskwell.http.json_body import dumps
 from taskwell.observability.metrics import EVENT_STREAMS
 from taskwell.settings import Settings
+
+log = logging.getLogger("taskwell.events")
 
 # After a wake-up whose change may still be held back behind a running transaction (see
 # ChangeFeed.watermark_state), look again after these pauses (seconds), until the window has
@@ -115,10 +118,34 @@ class EventStreams:
     ) -> AsyncIterator[bytes]:
         """The stream's bytes. `still_allowed` is asked with every heartbeat (the credential
         may have expired or been revoked since the stream began); `stopping`, after every
-        wait (the instance is draining)."""
+        wait (the instance is draining).
+
+        The database away for a moment ends the stream: its status line went out long ago,
+        so there is no 503 to give, and the client reconnects (after `retry`) from its
+        Last-Event-ID, losing nothing."""
+        yield f"retry: {RETRY_MS}\n\n".encode()
+        try:
+            # Closed with this generator (a client that leaves): it stops listening at once.
+            async with aclosing(self._follow(user_id, since, still_allowed, stopping)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+        except Exception as exc:
+            if not is_transient_database_error(exc):
+                raise
+            log.warning(
+                "event stream ended: the database is unavailable",
+                extra={"error": type(exc).__name__},
+            )
+
+    async def _follow(
+        self,
+        user_id: uuid.UUID,
+        since: str | None,
+        still_allowed: Callable[[], Awaitable[bool]],
+        stopping: Callable[[], bool],
+    ) -> AsyncGenerator[bytes]:
         loop = asyncio.get_running_loop()
         started = loop.time()
-        yield f"retry: {RETRY_MS}\n\n".encode()
         # Listen before the first read: a change committed after it wakes us; one before it
         # is in what the read returns.
         with self._wakeups.listen(user_id) as woken:
