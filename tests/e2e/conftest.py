@@ -66,6 +66,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
+# On a failure, the server's log (warnings and errors only; TASKWELL_LOG_LEVEL below) is
+# added to the report: the server runs in a temporary directory pytest soon removes.
+SERVER_LOG_TAIL_LINES = 80
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    server = getattr(item, "funcargs", {}).get("server")
+    if report.failed and isinstance(server, AppProcess) and server.log.is_file():
+        lines = server.log.read_text(errors="replace").splitlines()[-SERVER_LOG_TAIL_LINES:]
+        report.sections.append(("e2e server log (tail)", "\n".join(lines) or "(empty)"))
+    return report
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
     """One real server for the e2e session, on an empty SQLite database."""
