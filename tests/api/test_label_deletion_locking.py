@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from tests.conftest import Account
+from tests.support.row_locks import lined_up_behind
 
 API = "/api/v1"
 TASKS = f"{API}/tasks"
@@ -21,27 +19,6 @@ TASKS = f"{API}/tasks"
 async def _ok(response: httpx.Response, status: int = 200) -> Any:
     assert response.status_code == status, response.text
     return response.json() if response.content else None
-
-
-async def _lock_waiters(conn: AsyncConnection) -> int:
-    found = await conn.execute(
-        sa.text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND wait_event_type = 'Lock'"
-        )
-    )
-    return int(found.scalar_one())
-
-
-async def _until_waiting(
-    conn: AsyncConnection, count: int, finished: asyncio.Task[Any] | None = None
-) -> None:
-    """Until `count` sessions wait on a lock (or `finished` is done: it had none to wait for)."""
-    for _ in range(200):  # bounded: 10 s at most
-        if await _lock_waiters(conn) >= count or (finished is not None and finished.done()):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"never saw {count} sessions waiting on a lock")
 
 
 async def test_deleting_a_label_while_a_bulk_change_runs_does_not_deadlock(
@@ -78,33 +55,16 @@ async def test_deleting_a_label_while_a_bulk_change_runs_does_not_deadlock(
             headers=alice.headers,
         )
     )
-    middle = ids[3]
-    engine = create_async_engine(str(db.engine.url.render_as_string(hide_password=False)))
-    try:
-        async with engine.connect() as holder, engine.connect() as watcher:
-            await watcher.execution_options(isolation_level="AUTOCOMMIT")
-            tx = await holder.begin()
-            await holder.execute(
-                sa.text("SELECT 1 FROM tasks WHERE id = :id FOR UPDATE"), {"id": middle}
-            )
-            bulk = asyncio.create_task(
-                client.post(
-                    f"{TASKS}/bulk",
-                    json={"items": [{"id": t} for t in reversed(ids)], "action": "complete"},
-                    headers=alice.headers,
-                )
-            )
-            await _until_waiting(watcher, 1)
-            delete = asyncio.create_task(
-                client.delete(f"{API}/labels/{label['id']}", headers=alice.headers)
-            )
-            await _until_waiting(watcher, 2, delete)
-            await tx.commit()
-            bulk_response, delete_response = await asyncio.wait_for(
-                asyncio.gather(bulk, delete), timeout=30
-            )
-    finally:
-        await engine.dispose()
+    bulk_response, delete_response = await lined_up_behind(
+        db,
+        ids[3],
+        lambda: client.post(
+            f"{TASKS}/bulk",
+            json={"items": [{"id": t} for t in reversed(ids)], "action": "complete"},
+            headers=alice.headers,
+        ),
+        lambda: client.delete(f"{API}/labels/{label['id']}", headers=alice.headers),
+    )
     assert (bulk_response.status_code, delete_response.status_code) == (200, 204), (
         bulk_response.text,
         delete_response.text,

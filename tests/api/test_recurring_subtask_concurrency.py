@@ -8,18 +8,15 @@ completion queues first, the parent's arrives while it waits."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.api.test_label_deletion_locking import _until_waiting
-from tests.api.test_recurring_subtasks import TASKS, _ok, _task
+from tests.api.test_recurring_subtasks import TASKS, _ok, _weekly_with_a_daily_subtask
 from tests.conftest import Account
+from tests.support.row_locks import lined_up_behind
 
 
 async def _all_tasks(client: httpx.AsyncClient, who: Account) -> list[dict[str, Any]]:
@@ -44,40 +41,14 @@ async def test_completing_a_recurring_parent_and_its_recurring_subtask_at_once(
     db = app.state.context.db
     if db.dialect.name != "postgresql":
         pytest.skip("row locks are PostgreSQL's; SQLite serialises writers")
-    parent = await _task(
-        client, alice, title="week", due_date="2026-12-07", recurrence="FREQ=WEEKLY"
-    )
-    child = await _task(
-        client,
-        alice,
-        title="stretch",
-        parent_id=parent["id"],
-        due_date="2026-12-07",
-        recurrence="FREQ=DAILY",
-    )
+    parent, child = await _weekly_with_a_daily_subtask(client, alice)
     done = {"status": "done", "children": children}
-    engine = create_async_engine(str(db.engine.url.render_as_string(hide_password=False)))
-    try:
-        async with engine.connect() as holder, engine.connect() as watcher:
-            await watcher.execution_options(isolation_level="AUTOCOMMIT")
-            tx = await holder.begin()
-            await holder.execute(
-                sa.text("SELECT 1 FROM tasks WHERE id = :id FOR UPDATE"), {"id": child["id"]}
-            )
-            own = asyncio.create_task(
-                client.patch(f"{TASKS}/{child['id']}", json=done, headers=alice.headers)
-            )
-            await _until_waiting(watcher, 1)
-            whole = asyncio.create_task(
-                client.patch(f"{TASKS}/{parent['id']}", json=done, headers=alice.headers)
-            )
-            await _until_waiting(watcher, 2, whole)
-            await tx.commit()
-            own_response, whole_response = await asyncio.wait_for(
-                asyncio.gather(own, whole), timeout=30
-            )
-    finally:
-        await engine.dispose()
+    own_response, whole_response = await lined_up_behind(
+        db,
+        child["id"],
+        lambda: client.patch(f"{TASKS}/{child['id']}", json=done, headers=alice.headers),
+        lambda: client.patch(f"{TASKS}/{parent['id']}", json=done, headers=alice.headers),
+    )
 
     assert own_response.status_code == 200, own_response.text
     assert whole_response.status_code == 200, whole_response.text

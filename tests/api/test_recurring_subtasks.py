@@ -45,6 +45,22 @@ async def _complete(
     return body
 
 
+async def _weekly_with_a_daily_subtask(
+    client: httpx.AsyncClient, who: Account
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """ "week" (weekly, due 2026-12-07) and its subtask "stretch" (daily, due the same day)."""
+    parent = await _task(client, who, title="week", due_date="2026-12-07", recurrence="FREQ=WEEKLY")
+    child = await _task(
+        client,
+        who,
+        title="stretch",
+        parent_id=parent["id"],
+        due_date="2026-12-07",
+        recurrence="FREQ=DAILY",
+    )
+    return parent, child
+
+
 async def _children(client: httpx.AsyncClient, who: Account, parent: str) -> list[dict[str, Any]]:
     body = await _ok(
         await client.get(TASKS, params={"parent_id": parent, "limit": 200}, headers=who.headers)

@@ -8,7 +8,14 @@ from typing import Any
 import httpx
 
 from tests.api.test_activity import activity
-from tests.api.test_recurring_subtasks import TASKS, _children, _get, _ok, _task
+from tests.api.test_recurring_subtasks import (
+    TASKS,
+    _children,
+    _get,
+    _ok,
+    _task,
+    _weekly_with_a_daily_subtask,
+)
 from tests.conftest import Account
 from tests.support.sharing import make_project
 
@@ -28,17 +35,7 @@ async def test_a_recurring_subtask_done_on_its_own_comes_back_once_not_once_per_
     """A daily subtask of a weekly task is completed on its own during the week (each
     completion leaves a done occurrence and an open next one under the parent). The parent's
     next occurrence should hold the checklist item once, not once per day it was done."""
-    parent = await _task(
-        client, alice, title="week", due_date="2026-12-07", recurrence="FREQ=WEEKLY"
-    )
-    child = await _task(
-        client,
-        alice,
-        title="stretch",
-        parent_id=parent["id"],
-        due_date="2026-12-07",
-        recurrence="FREQ=DAILY",
-    )
+    parent, child = await _weekly_with_a_daily_subtask(client, alice)
     current = child["id"]
     for _ in range(3):  # Monday, Tuesday, Wednesday
         done = await _patch(client, alice, current, status="done")
@@ -136,16 +133,23 @@ async def test_recurring_subtasks_of_a_recurring_subtask_go_on_once_when_a_plain
     done S, then S's copy takes both G (no rule) and G2 (the rule), and G2 stays open under
     the done S. Here G is made to come first (the lower id, and the earlier heap row)."""
     root = await _task(client, alice, title="plain")
-    s = await _task(
-        client,
-        alice,
-        title="S",
-        parent_id=root["id"],
-        due_date="2026-12-07",
-        recurrence="FREQ=WEEKLY",
-    )
+    s = None
+    for _ in range(40):  # bounded: an id in the upper half comes half the time
+        candidate = await _task(
+            client,
+            alice,
+            title="S",
+            parent_id=root["id"],
+            due_date="2026-12-07",
+            recurrence="FREQ=WEEKLY",
+        )
+        if candidate["id"] >= "8":  # so that a lower id for G comes at least half the time
+            s = candidate
+            break
+        await _ok(await client.delete(f"{TASKS}/{candidate['id']}", headers=alice.headers), 204)
+    assert s is not None
     g = None
-    for _ in range(40):  # bounded: a lower id than S's comes half the time
+    for _ in range(40):  # bounded: a lower id than S's comes at least half the time
         candidate = await _task(
             client,
             alice,
@@ -154,10 +158,10 @@ async def test_recurring_subtasks_of_a_recurring_subtask_go_on_once_when_a_plain
             due_date="2026-12-07",
             recurrence="FREQ=DAILY",
         )
-        if g is None and candidate["id"] < s["id"]:
+        if candidate["id"] < s["id"]:
             g = candidate
-        else:
-            await _ok(await client.delete(f"{TASKS}/{candidate['id']}", headers=alice.headers), 204)
+            break
+        await _ok(await client.delete(f"{TASKS}/{candidate['id']}", headers=alice.headers), 204)
     assert g is not None
     await _patch(client, alice, s["id"], title="S")  # S's row now comes after G's in the heap
 
@@ -201,17 +205,7 @@ async def test_a_subtask_that_hands_its_rule_on_says_so_in_its_activity(
 ) -> None:
     """The original loses its rule to its copy under the parent's next occurrence: its history
     tells where the series went, as every other change of a task does."""
-    parent = await _task(
-        client, alice, title="week", due_date="2026-12-07", recurrence="FREQ=WEEKLY"
-    )
-    child = await _task(
-        client,
-        alice,
-        title="stretch",
-        parent_id=parent["id"],
-        due_date="2026-12-07",
-        recurrence="FREQ=DAILY",
-    )
+    parent, child = await _weekly_with_a_daily_subtask(client, alice)
 
     following = (await _patch(client, alice, parent["id"], status="done"))["next_occurrence_id"]
 
